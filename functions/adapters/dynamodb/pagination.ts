@@ -1,0 +1,34 @@
+import { ValidationError } from '../../domain/errors.js';
+
+type Key = Record<string, string>;
+
+/** Opaque page token: the query's LastEvaluatedKey, base64url-encoded JSON. */
+export function encodeToken(key: Record<string, unknown> | undefined): string | undefined {
+  if (!key) return undefined;
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+/**
+ * Decodes a token and checks that it is a key of the expected shape for this
+ * very query (same attributes, same partition), so a forged or stale token is a
+ * clear 400 rather than a DynamoDB error.
+ */
+export function decodeToken(token: string | undefined, attributes: readonly string[], partition: { name: string; value: string }): Key | undefined {
+  if (token === undefined) return undefined;
+  const invalid = new ValidationError('Invalid next_token', [{ path: 'next_token', message: 'is not a token this list issued; start again without it' }]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid;
+  const entries = Object.entries(parsed as Record<string, unknown>);
+  const expected = [...new Set(attributes)].sort();
+  const actual = entries.map(([k]) => k).sort();
+  if (expected.length !== actual.length || expected.some((name, i) => name !== actual[i])) throw invalid;
+  if (entries.some(([, v]) => typeof v !== 'string' || v.length === 0 || v.length > 1024)) throw invalid;
+  const key = parsed as Key;
+  if (key[partition.name] !== partition.value) throw invalid;
+  return key;
+}

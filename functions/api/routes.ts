@@ -1,0 +1,109 @@
+import type { ExperimentDefinition } from '../domain/experiment.js';
+import type { ExperimentUseCases } from '../use-cases/experiments.js';
+import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
+import type { Page } from '../ports.js';
+import { swaggerUiHtml } from './docs.js';
+import { json, noContent, type ApiRequest, type ApiResponse } from './http.js';
+import { openapi } from './openapi.js';
+
+export interface RouteDeps {
+  experiments: ExperimentUseCases;
+  trials: TrialUseCases;
+  docsAssetsBase: string;
+}
+
+export interface Route {
+  method: string;
+  /** Exactly as in openapi.json. */
+  path: string;
+  access: 'public' | 'read' | 'write';
+  handle(request: ApiRequest): Promise<ApiResponse>;
+}
+
+/** The base path a client sees (e.g. `/prod` on an API Gateway stage), so links work behind the gateway. */
+export function basePath(request: ApiRequest): string {
+  const seen = request.event.requestContext?.path;
+  const own = request.event.path;
+  if (seen && own && seen.endsWith(own)) return seen.slice(0, seen.length - own.length);
+  return '';
+}
+
+/** A list answers a plain array (as Kallisti does); the next page is announced in a Link header. */
+function page<T>(request: ApiRequest, result: Page<T>): ApiResponse {
+  const headers: Record<string, string> = {};
+  if (result.nextToken) {
+    const query = new URLSearchParams();
+    for (const [name, value] of Object.entries(request.query)) if (value !== undefined && name !== 'next_token') query.set(name, String(value));
+    query.set('next_token', result.nextToken);
+    headers['Link'] = `<${basePath(request)}${request.event.path}?${query.toString()}>; rel="next"`;
+  }
+  return json(200, result.items, headers);
+}
+
+function created(request: ApiRequest, resource: { id: string }, collection: string): ApiResponse {
+  return json(201, resource, { Location: `${basePath(request)}${collection}/${resource.id}` });
+}
+
+const limitOf = (request: ApiRequest): number => Number(request.query['limit']);
+const tokenOf = (request: ApiRequest): string | undefined => request.query['next_token'] as string | undefined;
+
+export function makeRoutes(deps: RouteDeps): Route[] {
+  const { experiments, trials } = deps;
+  return [
+    { method: 'GET', path: '/health', access: 'public', handle: async () => json(200, { status: 'ok' }) },
+    {
+      method: 'GET',
+      path: '/docs',
+      access: 'public',
+      handle: async (request) => ({
+        statusCode: 200,
+        headers: { 'Content-Type': 'text/html; charset=utf-8' },
+        body: swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`),
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      access: 'public',
+      handle: async (request) => json(200, { ...openapi, servers: [{ url: basePath(request) || '/' }] }),
+    },
+    {
+      method: 'POST',
+      path: '/experiment',
+      access: 'write',
+      handle: async (r) => created(r, await experiments.create(r.body as ExperimentDefinition, r.caller), '/experiment'),
+    },
+    { method: 'GET', path: '/experiment', access: 'read', handle: async (r) => page(r, await experiments.list({ limit: limitOf(r), nextToken: tokenOf(r) })) },
+    { method: 'GET', path: '/experiment/{experiment_id}', access: 'read', handle: async (r) => json(200, await experiments.get(r.params['experiment_id'] ?? '')) },
+    {
+      method: 'PUT',
+      path: '/experiment/{experiment_id}',
+      access: 'write',
+      handle: async (r) => json(200, await experiments.replace(r.params['experiment_id'] ?? '', r.body as ExperimentDefinition, r.caller)),
+    },
+    {
+      method: 'PATCH',
+      path: '/experiment/{experiment_id}',
+      access: 'write',
+      handle: async (r) => json(200, await experiments.patch(r.params['experiment_id'] ?? '', r.body as Partial<ExperimentDefinition>, r.caller)),
+    },
+    {
+      method: 'DELETE',
+      path: '/experiment/{experiment_id}',
+      access: 'write',
+      handle: async (r) => {
+        await experiments.delete(r.params['experiment_id'] ?? '', r.caller);
+        return noContent();
+      },
+    },
+    { method: 'POST', path: '/trial', access: 'write', handle: async (r) => created(r, await trials.create(r.body as TrialInput, r.caller), '/trial') },
+    {
+      method: 'GET',
+      path: '/trial',
+      access: 'read',
+      handle: async (r) => page(r, await trials.list({ experiment: r.query['experiment'] as string | undefined }, { limit: limitOf(r), nextToken: tokenOf(r) })),
+    },
+    { method: 'GET', path: '/trial/{trial_id}', access: 'read', handle: async (r) => json(200, await trials.get(r.params['trial_id'] ?? '')) },
+    { method: 'PUT', path: '/trial/{trial_id}/stop', access: 'write', handle: async (r) => json(200, await trials.stop(r.params['trial_id'] ?? '')) },
+  ];
+}

@@ -1,0 +1,54 @@
+import type { ValidateFunction } from 'ajv';
+import type { FieldError } from '../domain/errors.js';
+import type { JsonObject } from '../domain/types.js';
+import { httpProbe } from './cm/http-probe.js';
+import { httpRequest } from './cm/http-request.js';
+import { wait } from './cm/wait.js';
+import type { StepModule } from './types.js';
+import { createAjv, toFieldErrors, valueAtPointer } from '../validation/ajv.js';
+
+const PLACEHOLDER = /\{\{\s*[A-Za-z0-9_]+\s*\}\}/;
+
+/**
+ * Every step command the product knows, keyed `namespace.command`.
+ * To add a namespace: create `functions/modules/<namespace>/`, one file per
+ * command exporting a StepModule, and list the commands in DEFAULT_MODULES.
+ */
+export const DEFAULT_MODULES: readonly StepModule[] = [httpProbe, httpRequest, wait];
+
+export class ModuleRegistry {
+  private readonly modules = new Map<string, { module: StepModule; validate: ValidateFunction }>();
+
+  constructor(modules: readonly StepModule[]) {
+    const ajv = createAjv();
+    for (const module of modules) {
+      if (this.modules.has(module.name)) throw new Error(`Step module ${module.name} is registered twice`);
+      this.modules.set(module.name, { module, validate: ajv.compile(module.whereSchema) });
+    }
+  }
+
+  names(): string[] {
+    return [...this.modules.keys()].sort();
+  }
+
+  get(name: string): StepModule | undefined {
+    return this.modules.get(name)?.module;
+  }
+
+  /**
+   * Checks `where` against the command's schema. With `allowPlaceholders`
+   * (experiment save time) a value that still holds a `{{ name }}` template is
+   * not judged, since its type is only known once the trial fills it in.
+   */
+  validateWhere(name: string, where: JsonObject, pathPrefix: string, allowPlaceholders: boolean): FieldError[] {
+    const entry = this.modules.get(name);
+    if (!entry) return [{ path: pathPrefix.replace(/\.where$/, '.do'), message: `unknown step command "${name}"; known: ${this.names().join(', ')}` }];
+    if (entry.validate(where)) return [];
+    const errors = (entry.validate.errors ?? []).filter((error) => !(allowPlaceholders && holdsPlaceholder(valueAtPointer(where, error.instancePath))));
+    return toFieldErrors(errors, pathPrefix);
+  }
+}
+
+function holdsPlaceholder(value: unknown): boolean {
+  return typeof value === 'string' && PLACEHOLDER.test(value);
+}

@@ -1,0 +1,96 @@
+import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { normaliseDefinition, type Experiment, type ExperimentDefinition } from '../domain/experiment.js';
+import type { ModuleRegistry } from '../modules/registry.js';
+import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest } from '../ports.js';
+import { validateSteps } from './validate-experiment.js';
+
+export interface ExperimentDeps {
+  experiments: ExperimentStore;
+  registry: ModuleRegistry;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Called after an experiment is marked deleted, to remove what hangs off it (its schedules). */
+  onDeleted?: (experimentId: string, caller: Caller) => Promise<void>;
+}
+
+function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): void {
+  const errors = validateSteps(definition, registry);
+  if (errors.length > 0) throw new ValidationError('The experiment has invalid steps', errors);
+}
+
+export function makeExperimentUseCases(deps: ExperimentDeps) {
+  const { experiments, registry, clock, ids } = deps;
+
+  async function load(id: string): Promise<Experiment> {
+    const experiment = await experiments.get(id);
+    if (!experiment) throw new NotFoundError(`Experiment ${id} not found`);
+    return experiment;
+  }
+
+  return {
+    /**
+     * 1. Check every step against the module registry.
+     * 2. Stamp id, creator and times.
+     * 3. Store it (conditional: never overwrites).
+     */
+    async create(definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
+      assertValidSteps(definition, registry);
+      const now = clock.now().toISOString();
+      const experiment: Experiment = {
+        id: ids.newId(),
+        ...normaliseDefinition(definition),
+        created_by: caller.id,
+        created_at: now,
+        updated_by: caller.id,
+        updated_at: now,
+      };
+      await experiments.create(experiment);
+      return experiment;
+    },
+
+    get: load,
+
+    list(page: PageRequest): Promise<Page<Experiment>> {
+      return experiments.list(page);
+    },
+
+    /** PUT: the body replaces every writable field; omitted optional fields are emptied. */
+    async replace(id: string, definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
+      assertValidSteps(definition, registry);
+      const current = await load(id);
+      const next: Experiment = {
+        ...normaliseDefinition(definition),
+        id,
+        created_by: current.created_by,
+        created_at: current.created_at,
+        updated_by: caller.id,
+        updated_at: clock.now().toISOString(),
+      };
+      await experiments.replace(next, current.updated_at);
+      return next;
+    },
+
+    /** PATCH: only the fields given change. */
+    async patch(id: string, changes: Partial<ExperimentDefinition>, caller: Caller): Promise<Experiment> {
+      assertValidSteps(changes, registry);
+      const current = await load(id);
+      const merged: ExperimentDefinition = { ...current, ...changes };
+      const next: Experiment = {
+        ...current,
+        ...normaliseDefinition(merged),
+        updated_by: caller.id,
+        updated_at: clock.now().toISOString(),
+      };
+      await experiments.replace(next, current.updated_at);
+      return next;
+    },
+
+    /** Soft delete: gone from the API, kept in the store for the trials that reference it. */
+    async delete(id: string, caller: Caller): Promise<void> {
+      await experiments.markDeleted(id, caller.id, clock.now().toISOString());
+      await deps.onDeleted?.(id, caller);
+    },
+  };
+}
+
+export type ExperimentUseCases = ReturnType<typeof makeExperimentUseCases>;

@@ -1,0 +1,113 @@
+import { startApiHarness } from '../support/api-harness.js';
+import { experimentBody } from '../support/fixtures.js';
+
+type Harness = Awaited<ReturnType<typeof startApiHarness>>;
+type Body = Record<string, unknown>;
+let api: Harness;
+let experimentId: string;
+
+beforeEach(async () => {
+  api = await startApiHarness();
+  experimentId = String(((await api.call('POST', '/experiment', experimentBody())).body as Body)['id']);
+});
+afterEach(() => api.close());
+
+describe('POST /trial', () => {
+  it('answers 201 with a Scheduled trial, merged metadata, and hands it to the queue', async () => {
+    const res = await api.call('POST', '/trial', { experiment: experimentId, parameters: { base_url: 'http://svc' }, ticket: { id: 'CHG-1' }, metadata: { run: 'first' } });
+    expect(res.status).toBe(201);
+    const trial = res.body as Body;
+    expect(trial).toMatchObject({
+      experiment: experimentId,
+      status: 'Scheduled',
+      metadata: { team: 'payments', run: 'first' },
+      ticket: { id: 'CHG-1' },
+      parameters: { base_url: 'http://svc' },
+      initiated_by: 'anonymous',
+      initiated_from: 'api',
+      executed_at: null,
+      trial_record: { pre_steps: [], steps: [], post_steps: [], result: [] },
+    });
+    expect(api.queue.sent).toEqual([trial['id']]);
+    expect(res.headers['Location']).toBe(`/prod/trial/${String(trial['id'])}`);
+  });
+
+  it('lets trial metadata win over experiment metadata', async () => {
+    const res = await api.call('POST', '/trial', { experiment: experimentId, metadata: { team: 'override' } });
+    expect((res.body as Body)['metadata']).toEqual({ team: 'override' });
+  });
+
+  it('answers 400 naming experiment when it is missing, malformed, unknown or deleted', async () => {
+    const missing = await api.call('POST', '/trial', {});
+    expect(missing.status).toBe(400);
+    expect((missing.body as Body)['errors']).toEqual([expect.objectContaining({ path: 'experiment' })]);
+    const malformed = await api.call('POST', '/trial', { experiment: 'abc' });
+    expect(malformed.status).toBe(400);
+    const unknown = await api.call('POST', '/trial', { experiment: '3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1' });
+    expect(unknown.status).toBe(400);
+    await api.call('DELETE', `/experiment/${experimentId}`);
+    const deleted = await api.call('POST', '/trial', { experiment: experimentId });
+    expect(deleted.status).toBe(400);
+    expect(api.queue.sent).toEqual([]);
+    expect((await api.trials.list({}, { limit: 10 })).items).toEqual([]);
+  });
+
+  it('records the trial as Aborted with the reason and answers 503 when the queue fails', async () => {
+    api.queue.failNext = true;
+    const res = await api.call('POST', '/trial', { experiment: experimentId });
+    expect(res.status).toBe(503);
+    const [stored] = (await api.trials.list({}, { limit: 10 })).items;
+    expect(stored?.status).toBe('Aborted');
+    expect(stored?.trial_record.result[0]?.logs[0]).toContain('could not be queued');
+  });
+});
+
+describe('GET /trial', () => {
+  it('lists newest first and filters by experiment', async () => {
+    const other = String(((await api.call('POST', '/experiment', experimentBody({ name: 'other' }))).body as Body)['id']);
+    const a = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
+    const b = (await api.call('POST', '/trial', { experiment: other })).body as Body;
+    const c = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
+    const all = await api.call('GET', '/trial');
+    expect((all.body as Body[]).map((t) => t['id'])).toEqual([c['id'], b['id'], a['id']]);
+    const filtered = await api.call('GET', `/trial?experiment=${experimentId}&limit=1`);
+    expect((filtered.body as Body[]).map((t) => t['id'])).toEqual([c['id']]);
+    expect(filtered.headers['Link']).toContain(`experiment=${experimentId}`);
+  });
+
+  it('answers 400 for a malformed experiment filter', async () => {
+    const res = await api.call('GET', '/trial?experiment=zzz');
+    expect(res.status).toBe(400);
+    expect((res.body as Body)['errors']).toEqual([expect.objectContaining({ path: 'experiment' })]);
+  });
+});
+
+describe('/trial/{trial_id}', () => {
+  it('GET answers the trial, 404 for an unknown one', async () => {
+    const created = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
+    expect((await api.call('GET', `/trial/${String(created['id'])}`)).body).toEqual(created);
+    expect((await api.call('GET', '/trial/3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1')).status).toBe(404);
+  });
+
+  it('has no DELETE: 405', async () => {
+    const created = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
+    const res = await api.call('DELETE', `/trial/${String(created['id'])}`);
+    expect(res.status).toBe(405);
+    expect(res.headers['Allow']).toBe('GET');
+    expect((await api.call('GET', `/trial/${String(created['id'])}`)).status).toBe(200);
+  });
+
+  it('PUT /stop moves a Scheduled trial to Stop Initiated, is idempotent, and is 403 once finished', async () => {
+    const created = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
+    const id = String(created['id']);
+    const first = await api.call('PUT', `/trial/${id}/stop`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ id, status: 'Stop Initiated' });
+    expect((await api.call('PUT', `/trial/${id}/stop`)).body).toMatchObject({ status: 'Stop Initiated' });
+    await api.trials.transition(id, ['Stop Initiated'], 'Stopped');
+    const late = await api.call('PUT', `/trial/${id}/stop`);
+    expect(late.status).toBe(403);
+    expect((late.body as Body)['message']).toContain('Stopped');
+    expect((await api.call('PUT', '/trial/3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1/stop')).status).toBe(404);
+  });
+});

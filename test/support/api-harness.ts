@@ -1,0 +1,53 @@
+import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
+import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
+import { makeApiHandler } from '../../functions/api/app.js';
+import { openAccess, type Authenticator } from '../../functions/api/identity.js';
+import { makeRoutes } from '../../functions/api/routes.js';
+import type { TrialQueue } from '../../functions/ports.js';
+import { buildUseCases } from '../../functions/wiring.js';
+import { apiEvent, lambdaContext } from './api-events.js';
+import { startTestDynamo } from './dynamo.js';
+
+export class RecordingQueue implements TrialQueue {
+  readonly sent: string[] = [];
+  failNext = false;
+  async enqueue(trialId: string): Promise<void> {
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('queue unavailable');
+    }
+    this.sent.push(trialId);
+  }
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+  text: string;
+}
+
+/** The real API handler (router, validation, use cases) on dynalite, called with API Gateway events. */
+export async function startApiHarness(options: { authenticator?: Authenticator } = {}) {
+  const dynamo = await startTestDynamo();
+  const queue = new RecordingQueue();
+  const experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
+  const trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
+  const useCases = buildUseCases({ experiments, trials, queue });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess });
+
+  async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
+    const result = await handler(apiEvent(method, path, body, headers), lambdaContext);
+    const responseHeaders: Record<string, string> = {};
+    for (const [k, v] of Object.entries(result.headers ?? {})) responseHeaders[k] = String(v);
+    let parsed: unknown = undefined;
+    try {
+      parsed = result.body ? JSON.parse(result.body) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: result.statusCode, headers: responseHeaders, body: parsed, text: result.body };
+  }
+
+  return { dynamo, queue, experiments, trials, call, close: () => dynamo.close() };
+}

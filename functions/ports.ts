@@ -45,12 +45,59 @@ export interface TrialStore {
   listUnfinished(page: PageRequest): Promise<Page<Trial>>;
 }
 
+/** One firing of a schedule, as EventBridge Scheduler (or the local scheduler) delivers it. */
+export interface ScheduleFiring {
+  kind: 'schedule-firing';
+  schedule_id: string;
+  experiment_id: string;
+  /** The cloud schedule that fired (two cloud schedules can serve one Kallisti schedule). */
+  schedule_arn: string;
+  /** The firing's own time: the same across retries of one firing, different for every firing. */
+  scheduled_time: string;
+}
+
+/** What applying a firing to its schedule did. */
+export type FiringOutcome =
+  /** This call counted the firing (decremented recurrence_left when counted). */
+  | 'applied'
+  /** An earlier delivery of the same firing already counted it. */
+  | 'already-applied'
+  /** recurrence_left was already 0. */
+  | 'exhausted'
+  /** A later firing was already counted; this one is a late duplicate. */
+  | 'stale'
+  /** The schedule no longer exists. */
+  | 'missing';
+
 export interface ScheduleStore {
+  /** Fails with ConflictError if the id exists. */
   create(schedule: Schedule): Promise<void>;
   get(experimentId: string, scheduleId: string): Promise<Schedule | undefined>;
-  replace(schedule: Schedule): Promise<void>;
+  /**
+   * Writes the user-editable fields (and recurrence_left when `resetLeft`) if the
+   * schedule is unchanged since `expectedUpdatedAt`; never clobbers the worker's
+   * counting. NotFoundError / ConflictError otherwise. Returns the stored schedule.
+   */
+  update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule>;
+  /** NotFoundError if it does not exist. */
   delete(experimentId: string, scheduleId: string): Promise<void>;
   listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>>;
+  /** Every schedule (local mode arms them all at start-up). */
+  listAll(page: PageRequest): Promise<Page<Schedule>>;
+  /** Records which trial a firing starts, once: returns the id recorded first (the given one if this call won). */
+  claimFiring(firing: ScheduleFiring, trialId: string): Promise<string>;
+  /** Counts a firing against its schedule exactly once, whatever the number of deliveries. */
+  applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }>;
+}
+
+/**
+ * The cloud side of schedules (EventBridge Scheduler on AWS, timers locally).
+ * Both calls are idempotent: arming twice leaves one definition, disarming a
+ * missing schedule succeeds.
+ */
+export interface CloudScheduler {
+  arm(schedule: Schedule): Promise<void>;
+  disarm(schedule: Pick<Schedule, 'id' | 'experiment_id'>): Promise<void>;
 }
 
 /** Hands an accepted trial to the sequential worker. */

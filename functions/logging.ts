@@ -1,0 +1,19 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+
+/** The narrow logging interface the use cases, executor and HTTP layer depend on. */
+export interface AppLogger {
+  info(message: string, extra?: object): void;
+  warn(message: string, extra?: object): void;
+  error(message: string, extra?: object): void;
+}
+
+/** Structured JSON logs (Powertools) behind the narrow interface. */
+export function createLogger(serviceName: string, logLevel?: string): AppLogger {
+  const logger = new Logger({ serviceName, ...(logLevel ? { logLevel: logLevel as 'INFO' } : {}) });
+  const extra = (value?: object) => (value ? { ...value } : {});
+  return {
+    info: (message, value) => logger.info(message, extra(value)),
+    warn: (message, value) => logger.warn(message, extra(value)),
+    error: (message, value) => logger.error(message, extra(value)),
+  };
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MODULES, ModuleRegistry } from './modules/registry.js';
-import type { Clock, ExperimentStore, IdGenerator, TrialQueue, TrialStore } from './ports.js';
+import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
+import { makeScheduleUseCases } from './use-cases/schedules.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -10,7 +11,10 @@ export const uuidIds: IdGenerator = { newId: () => randomUUID() };
 export interface CoreDeps {
   experiments: ExperimentStore;
   trials: TrialStore;
+  schedules: ScheduleStore;
   queue: TrialQueue;
+  cloud: CloudScheduler;
+  logger?: { error(message: string, extra?: object): void };
   clock?: Clock;
   ids?: IdGenerator;
   registry?: ModuleRegistry;
@@ -21,10 +25,13 @@ export function buildUseCases(deps: CoreDeps) {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidIds;
   const registry = deps.registry ?? new ModuleRegistry(DEFAULT_MODULES);
+  const schedules = makeScheduleUseCases({ ...deps, clock, ids });
   return {
     registry,
     clock,
-    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids }),
+    ids,
+    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id) => schedules.deleteAllOf(id) }),
     trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids }),
+    schedules,
   };
 }

@@ -23,7 +23,7 @@ const STATUS: [new (...args: never[]) => KallistiError, number][] = [
 ];
 
 export interface ErrorLogger {
-  error(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra?: object): void;
 }
 
 /** The one place an error becomes an HTTP status: messages are shown below 500, hidden above. */

@@ -1,24 +1,37 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import swaggerUiPackage from 'swagger-ui-dist/package.json' with { type: 'json' };
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
+import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
+import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
-import { required } from '../config.js';
-import { buildUseCases } from '../wiring.js';
+import { optional, required } from '../config.js';
+import { createLogger } from '../logging.js';
+import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
 import { openAccess } from './identity.js';
 import { makeRoutes } from './routes.js';
 
 // Built once per container: configuration, SDK clients and the use-case graph.
-const tableName = required(process.env, 'KALLISTI_TABLE');
-const queueUrl = required(process.env, 'KALLISTI_QUEUE_URL');
-const logger = new Logger({ serviceName: 'kallisti-api' });
+const env = process.env;
+const tableName = required(env, 'KALLISTI_TABLE');
+const logger = createLogger('kallisti-api', optional(env, 'LOG_LEVEL', 'INFO'));
 const documentClient = createDocumentClient();
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
   trials: new DynamoTrialStore(documentClient, tableName),
-  queue: createSqsTrialQueue(queueUrl),
+  schedules: new DynamoScheduleStore(documentClient, tableName),
+  queue: createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL')),
+  cloud: createEventBridgeCloudScheduler({
+    groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
+    target: {
+      queueArn: required(env, 'KALLISTI_SCHEDULE_TARGET_ARN'),
+      roleArn: required(env, 'KALLISTI_SCHEDULER_ROLE_ARN'),
+      deadLetterArn: required(env, 'KALLISTI_SCHEDULE_DLQ_ARN'),
+    },
+    clock: systemClock,
+  }),
+  logger,
 });
 
 // The Lambda bundle stays small by loading Swagger UI's assets from a pinned public CDN copy.

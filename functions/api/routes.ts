@@ -1,5 +1,7 @@
 import type { ExperimentDefinition } from '../domain/experiment.js';
 import type { ExperimentUseCases } from '../use-cases/experiments.js';
+import type { ScheduleDefinition } from '../domain/schedule.js';
+import type { ScheduleUseCases } from '../use-cases/schedules.js';
 import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
 import type { Page } from '../ports.js';
 import { swaggerUiHtml } from './docs.js';
@@ -9,6 +11,7 @@ import { openapi } from './openapi.js';
 export interface RouteDeps {
   experiments: ExperimentUseCases;
   trials: TrialUseCases;
+  schedules: ScheduleUseCases;
   docsAssetsBase: string;
 }
 
@@ -28,16 +31,17 @@ export function basePath(request: ApiRequest): string {
   return '';
 }
 
+function linkHeader(request: ApiRequest, nextToken: string | undefined): Record<string, string> {
+  if (!nextToken) return {};
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(request.query)) if (value !== undefined && name !== 'next_token') query.set(name, String(value));
+  query.set('next_token', nextToken);
+  return { Link: `<${basePath(request)}${request.event.path}?${query.toString()}>; rel="next"` };
+}
+
 /** A list answers a plain array (as Kallisti does); the next page is announced in a Link header. */
 function page<T>(request: ApiRequest, result: Page<T>): ApiResponse {
-  const headers: Record<string, string> = {};
-  if (result.nextToken) {
-    const query = new URLSearchParams();
-    for (const [name, value] of Object.entries(request.query)) if (value !== undefined && name !== 'next_token') query.set(name, String(value));
-    query.set('next_token', result.nextToken);
-    headers['Link'] = `<${basePath(request)}${request.event.path}?${query.toString()}>; rel="next"`;
-  }
-  return json(200, result.items, headers);
+  return json(200, result.items, linkHeader(request, result.nextToken));
 }
 
 function created(request: ApiRequest, resource: { id: string }, collection: string): ApiResponse {
@@ -48,7 +52,9 @@ const limitOf = (request: ApiRequest): number => Number(request.query['limit']);
 const tokenOf = (request: ApiRequest): string | undefined => request.query['next_token'] as string | undefined;
 
 export function makeRoutes(deps: RouteDeps): Route[] {
-  const { experiments, trials } = deps;
+  const { experiments, trials, schedules } = deps;
+  const expId = (r: ApiRequest) => r.params['experiment_id'] ?? '';
+  const schedId = (r: ApiRequest) => r.params['schedule_id'] ?? '';
   return [
     { method: 'GET', path: '/health', access: 'public', handle: async () => json(200, { status: 'ok' }) },
     {
@@ -105,5 +111,47 @@ export function makeRoutes(deps: RouteDeps): Route[] {
     },
     { method: 'GET', path: '/trial/{trial_id}', access: 'read', handle: async (r) => json(200, await trials.get(r.params['trial_id'] ?? '')) },
     { method: 'PUT', path: '/trial/{trial_id}/stop', access: 'write', handle: async (r) => json(200, await trials.stop(r.params['trial_id'] ?? '')) },
+    {
+      method: 'POST',
+      path: '/experiment/{experiment_id}/schedule',
+      access: 'write',
+      handle: async (r) => created(r, await schedules.create(expId(r), r.body as ScheduleDefinition, r.caller), `/experiment/${expId(r)}/schedule`),
+    },
+    {
+      method: 'GET',
+      path: '/experiment/{experiment_id}/schedule',
+      access: 'read',
+      handle: async (r) => page(r, await schedules.list(expId(r), { limit: limitOf(r), nextToken: tokenOf(r) })),
+    },
+    {
+      method: 'GET',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}',
+      access: 'read',
+      handle: async (r) => {
+        const { view, nextToken } = await schedules.get(expId(r), schedId(r), { limit: limitOf(r), nextToken: tokenOf(r) });
+        return json(200, view, linkHeader(r, nextToken));
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}',
+      access: 'write',
+      handle: async (r) => json(200, await schedules.update(expId(r), schedId(r), r.body as ScheduleDefinition, r.caller, 'replace')),
+    },
+    {
+      method: 'PATCH',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}',
+      access: 'write',
+      handle: async (r) => json(200, await schedules.update(expId(r), schedId(r), r.body as Partial<ScheduleDefinition>, r.caller, 'patch')),
+    },
+    {
+      method: 'DELETE',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}',
+      access: 'write',
+      handle: async (r) => {
+        await schedules.delete(expId(r), schedId(r));
+        return noContent();
+      },
+    },
   ];
 }

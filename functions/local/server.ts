@@ -1,4 +1,3 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
@@ -10,8 +9,15 @@ import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { DEFAULT_MAX_BODY_BYTES, makeApiHandler } from '../api/app.js';
 import { openAccess } from '../api/identity.js';
 import { makeRoutes } from '../api/routes.js';
-import type { Clock, TrialQueue, TrialStore, ExperimentStore } from '../ports.js';
-import { buildUseCases } from '../wiring.js';
+import { LocalScheduler } from '../adapters/local/local-scheduler.js';
+import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
+import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { makeFireSchedule } from '../use-cases/fire-schedule.js';
+import { makeRunTrial } from '../executor/run-trial.js';
+import { DEFAULT_MODULES, ModuleRegistry } from '../modules/registry.js';
+import type { Clock, ExperimentStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
+import { createLogger, type AppLogger } from '../logging.js';
+import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
 import { localContext, readRequestBody, toApiGatewayEvent, writeResult } from './http-adapter.js';
 
 const DOCS_ASSETS_PREFIX = '/docs/assets/';
@@ -20,6 +26,7 @@ const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 
 export interface LocalStores {
   experiments: ExperimentStore;
   trials: TrialStore;
+  schedules: ScheduleStore;
 }
 
 export interface LocalServerOptions {
@@ -29,15 +36,15 @@ export interface LocalServerOptions {
   dataDir?: string;
   tableName?: string;
   clock?: Clock;
-  /** Builds the trial queue (the in-process worker) once the stores exist. */
-  queue: (stores: LocalStores) => TrialQueue & { start?(): Promise<void>; stop?(): Promise<void> };
-  logger?: Logger;
+  logger?: AppLogger;
 }
 
 export interface LocalServer {
   url: string;
   stores: LocalStores;
   dynamo: LocalDynamo;
+  worker: LocalTrialQueue;
+  scheduler: LocalScheduler;
   close(): Promise<void>;
 }
 
@@ -51,15 +58,32 @@ function swaggerUiDir(): string {
  * server, on an embedded DynamoDB, with the in-process worker as the queue.
  */
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
-  const logger = options.logger ?? new Logger({ serviceName: 'kallisti-local' });
+  const logger = options.logger ?? createLogger('kallisti-local');
   const tableName = options.tableName ?? 'kallisti';
   const dynamo = await startLocalDynamo({ path: options.dataDir, tableName });
   const stores: LocalStores = {
     experiments: new DynamoExperimentStore(dynamo.documentClient, tableName),
     trials: new DynamoTrialStore(dynamo.documentClient, tableName),
+    schedules: new DynamoScheduleStore(dynamo.documentClient, tableName),
   };
-  const queue = options.queue(stores);
-  const useCases = buildUseCases({ ...stores, queue, clock: options.clock });
+  const clock = options.clock ?? systemClock;
+  const registry = new ModuleRegistry(DEFAULT_MODULES);
+  // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
+  const runTrial = makeRunTrial({ ...stores, registry, clock, logger });
+  const queue = new LocalTrialQueue({ trials: stores.trials, runTrial, logger });
+  // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
+  // through the same fire-schedule use case, and the trial it creates joins the queue.
+  const scheduler = new LocalScheduler({ clock, fire: (firing) => void onFiring(firing) });
+  const fireSchedule = makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger });
+  async function onFiring(firing: ScheduleFiring): Promise<void> {
+    try {
+      const trialId = await fireSchedule(firing);
+      if (trialId) await queue.enqueue(trialId);
+    } catch (error) {
+      logger.error('Schedule firing failed', { scheduleId: firing.schedule_id, scheduledTime: firing.scheduled_time, error: String(error) });
+    }
+  }
+  const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger });
   const handler = makeApiHandler({
     routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX }),
     authenticator: openAccess,
@@ -83,13 +107,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         const result = await handler(toApiGatewayEvent(request, body), localContext('kallisti-local-api', 30_000));
         writeResult(response, result);
       } catch (error) {
-        logger.error('Local server failure', error as Error);
+        logger.error('Local server failure', { error: String(error) });
         if (!response.headersSent) writeResult(response, { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
       }
     })();
   });
   // The worker resumes trials accepted before a restart; only then does the server (and /health) answer.
-  await queue.start?.();
+  await queue.start();
+  const armed = await scheduler.armAll(stores.schedules);
+  logger.info('Local scheduler armed', { schedules: armed });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
@@ -100,10 +126,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     stores,
     dynamo,
+    worker: queue,
+    scheduler,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await queue.stop?.();
+      scheduler.stop();
+      await queue.stop();
       await dynamo.close();
     },
   };

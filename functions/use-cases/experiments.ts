@@ -9,8 +9,8 @@ export interface ExperimentDeps {
   registry: ModuleRegistry;
   clock: Clock;
   ids: IdGenerator;
-  /** Called after an experiment is marked deleted, to remove what hangs off it (its schedules). */
-  onDeleted?: (experimentId: string, caller: Caller) => Promise<void>;
+  /** Removes what hangs off an experiment (its schedules) before it is marked deleted. */
+  beforeDelete?: (experimentId: string) => Promise<void>;
 }
 
 function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): void {
@@ -85,10 +85,17 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
       return next;
     },
 
-    /** Soft delete: gone from the API, kept in the store for the trials that reference it. */
+    /**
+     * Soft delete: gone from the API, kept in the store for the trials that reference it.
+     * 1. The experiment must be live.
+     * 2. Its schedules go first (store and cloud), so a failure there leaves a
+     *    live experiment the caller can delete again, never orphans that fire.
+     * 3. Mark it deleted.
+     */
     async delete(id: string, caller: Caller): Promise<void> {
+      await load(id);
+      await deps.beforeDelete?.(id);
       await experiments.markDeleted(id, caller.id, clock.now().toISOString());
-      await deps.onDeleted?.(id, caller);
     },
   };
 }

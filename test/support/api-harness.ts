@@ -1,9 +1,11 @@
 import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
+import { DynamoScheduleStore } from '../../functions/adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
 import { makeApiHandler } from '../../functions/api/app.js';
 import { openAccess, type Authenticator } from '../../functions/api/identity.js';
 import { makeRoutes } from '../../functions/api/routes.js';
-import type { TrialQueue } from '../../functions/ports.js';
+import type { CloudScheduler, TrialQueue } from '../../functions/ports.js';
+import type { Schedule } from '../../functions/domain/schedule.js';
 import { buildUseCases } from '../../functions/wiring.js';
 import { apiEvent, lambdaContext } from './api-events.js';
 import { startTestDynamo } from './dynamo.js';
@@ -20,6 +22,28 @@ export class RecordingQueue implements TrialQueue {
   }
 }
 
+/** Records what the cloud side was asked; can be told to fail, like a throttled or broken Scheduler. */
+export class RecordingCloud implements CloudScheduler {
+  readonly armed = new Map<string, Schedule>();
+  readonly calls: string[] = [];
+  failNext = false;
+  private check(what: string): void {
+    this.calls.push(what);
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('scheduler unavailable');
+    }
+  }
+  async arm(schedule: Schedule): Promise<void> {
+    this.check(`arm ${schedule.id}`);
+    this.armed.set(schedule.id, structuredClone(schedule));
+  }
+  async disarm(schedule: Pick<Schedule, 'id'>): Promise<void> {
+    this.check(`disarm ${schedule.id}`);
+    this.armed.delete(schedule.id);
+  }
+}
+
 export interface CallResult {
   status: number;
   headers: Record<string, string>;
@@ -33,7 +57,9 @@ export async function startApiHarness(options: { authenticator?: Authenticator }
   const queue = new RecordingQueue();
   const experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
   const trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
-  const useCases = buildUseCases({ experiments, trials, queue });
+  const schedules = new DynamoScheduleStore(dynamo.documentClient, dynamo.tableName);
+  const cloud = new RecordingCloud();
+  const useCases = buildUseCases({ experiments, trials, schedules, queue, cloud });
   const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess });
 
   async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
@@ -49,5 +75,5 @@ export async function startApiHarness(options: { authenticator?: Authenticator }
     return { status: result.statusCode, headers: responseHeaders, body: parsed, text: result.body };
   }
 
-  return { dynamo, queue, experiments, trials, call, close: () => dynamo.close() };
+  return { dynamo, queue, cloud, experiments, trials, schedules, useCases, call, close: () => dynamo.close() };
 }

@@ -342,8 +342,6 @@ describe('openapi.json', () => {
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: null })).toBe(true);
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: 0 })).toBe(false);
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: 1.5 })).toBe(false);
-    expect(schedule({ recurrence_pattern: '*/5 * * *' })).toBe(false);
-    expect(schedule({ recurrence_pattern: '0 */5 * * * *' })).toBe(false);
     expect(schedule({ recurrence_count: 3 })).toBe(false);
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_left: 3 })).toBe(false);
 

@@ -1,0 +1,201 @@
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import type { Schedule } from '../../domain/schedule.js';
+import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../ports.js';
+import { isConditionalCheckFailed } from './client.js';
+import { decodeToken, encodeToken } from './pagination.js';
+import { INDEXES, KEY } from './table.js';
+
+const TYPE = 'SCHEDULE';
+const partition = (experimentId: string) => `EXPERIMENT#${experimentId}`;
+const key = (experimentId: string, scheduleId: string) => ({ pk: partition(experimentId), sk: `SCHEDULE#${scheduleId}` });
+const firingKey = (firing: ScheduleFiring) => ({ pk: partition(firing.experiment_id), sk: `FIRING#${firing.schedule_id}#${firing.scheduled_time}` });
+const INTERNAL = new Set(['pk', 'sk', 'type', 'last_fired_time', INDEXES.byType.pk, INDEXES.byType.sk]);
+
+function toSchedule(item: Record<string, unknown>): Schedule {
+  const schedule: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!INTERNAL.has(name)) schedule[name] = value;
+  return schedule as unknown as Schedule;
+}
+
+/**
+ * Schedules live in their experiment's partition (listing them is one Query);
+ * each firing leaves a small item keyed by schedule id + scheduled time, which
+ * makes "one trial per firing" a conditional put. `last_fired_time` on the
+ * schedule makes "one decrement per firing" a conditional update: firings
+ * reach the worker in order through the FIFO queue, so a firing not later
+ * than the last one counted has been counted already.
+ */
+export class DynamoScheduleStore implements ScheduleStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(schedule: Schedule): Promise<void> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            ...schedule,
+            ...key(schedule.experiment_id, schedule.id),
+            type: TYPE,
+            [INDEXES.byType.pk]: TYPE,
+            [INDEXES.byType.sk]: `${schedule.created_at}#${schedule.id}`,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new ConflictError(`Schedule ${schedule.id} already exists`, { cause: error });
+      throw error;
+    }
+  }
+
+  async get(experimentId: string, scheduleId: string): Promise<Schedule | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(experimentId, scheduleId), ConsistentRead: true }));
+    return Item ? toSchedule(Item) : undefined;
+  }
+
+  async update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule> {
+    const values: Record<string, unknown> = {
+      ':pattern': schedule.recurrence_pattern,
+      ':count': schedule.recurrence_count,
+      ':metadata': schedule.metadata,
+      ':parameters': schedule.parameters,
+      ':ticket': schedule.ticket,
+      ':updated_by': schedule.updated_by,
+      ':updated_at': schedule.updated_at,
+      ':expected': expectedUpdatedAt,
+    };
+    const sets = [
+      'recurrence_pattern = :pattern',
+      'recurrence_count = :count',
+      'metadata = :metadata',
+      '#parameters = :parameters',
+      'ticket = :ticket',
+      'updated_by = :updated_by',
+      'updated_at = :updated_at',
+    ];
+    if (resetLeft) {
+      values[':left'] = schedule.recurrence_left;
+      sets.push('recurrence_left = :left');
+    }
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(schedule.experiment_id, schedule.id),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk) AND updated_at = :expected',
+          ExpressionAttributeNames: { '#parameters': 'parameters' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toSchedule(Attributes ?? {});
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      if (!(await this.get(schedule.experiment_id, schedule.id))) throw new NotFoundError(`Schedule ${schedule.id} not found`, { cause: error });
+      throw new ConflictError(`Schedule ${schedule.id} was changed by another request; read it again and retry`, { cause: error });
+    }
+  }
+
+  async delete(experimentId: string, scheduleId: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(experimentId, scheduleId), ConditionExpression: 'attribute_exists(pk)' }));
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError(`Schedule ${scheduleId} not found`, { cause: error });
+      throw error;
+    }
+  }
+
+  async listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': partition(experimentId), ':prefix': 'SCHEDULE#' },
+        Limit: page.limit,
+        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
+      }),
+    );
+    return { items: (result.Items ?? []).map(toSchedule), nextToken: encodeToken(result.LastEvaluatedKey) };
+  }
+
+  async listAll(page: PageRequest): Promise<Page<Schedule>> {
+    const index = INDEXES.byType;
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': index.pk },
+        ExpressionAttributeValues: { ':pk': TYPE },
+        Limit: page.limit,
+        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: TYPE }),
+      }),
+    );
+    return { items: (result.Items ?? []).map(toSchedule), nextToken: encodeToken(result.LastEvaluatedKey) };
+  }
+
+  async claimFiring(firing: ScheduleFiring, trialId: string): Promise<string> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...firingKey(firing), type: 'FIRING', trial_id: trialId, schedule_arn: firing.schedule_arn, scheduled_time: firing.scheduled_time },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return trialId;
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: firingKey(firing), ConsistentRead: true }));
+      return String(Item?.['trial_id']);
+    }
+  }
+
+  async applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
+    const fresh = 'attribute_exists(pk) AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)';
+    // A counted schedule loses one and records the firing in the same write...
+    const counted = await this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, {
+      ':one': 1,
+      ':zero': 0,
+    });
+    if (counted) return { outcome: 'applied', schedule: counted };
+    // ...a forever schedule (recurrence_left null) only records it.
+    const forever = await this.conditionalUpdate(firing, 'SET last_fired_time = :t', `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
+      ':nullType': 'NULL',
+    });
+    if (forever) return { outcome: 'applied', schedule: forever };
+
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(firing.experiment_id, firing.schedule_id), ConsistentRead: true }));
+    if (!Item) return { outcome: 'missing' };
+    const schedule = toSchedule(Item);
+    const last = Item['last_fired_time'] as string | undefined;
+    if (last === firing.scheduled_time) return { outcome: 'already-applied', schedule };
+    if (last !== undefined && last > firing.scheduled_time) return { outcome: 'stale', schedule };
+    return { outcome: 'exhausted', schedule };
+  }
+
+  private async conditionalUpdate(firing: ScheduleFiring, update: string, condition: string, values: Record<string, unknown>): Promise<Schedule | undefined> {
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(firing.experiment_id, firing.schedule_id),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeValues: { ':t': firing.scheduled_time, ...values },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes ? toSchedule(Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,174 @@
+import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
+import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Schedule, ScheduleDefinition, ScheduleView } from '../domain/schedule.js';
+import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
+
+export interface ScheduleDeps {
+  schedules: ScheduleStore;
+  experiments: ExperimentStore;
+  trials: TrialStore;
+  cloud: CloudScheduler;
+  clock: Clock;
+  ids: IdGenerator;
+  logger?: { error(message: string, extra?: object): void };
+}
+
+/** How many of a schedule's newest trials a list of schedules shows for each. */
+export const TRIALS_IN_LIST = 20;
+
+function assertPattern(pattern: string): void {
+  try {
+    parseUnixCron(pattern);
+  } catch (error) {
+    if (error instanceof InvalidCronError) {
+      throw new ValidationError('Invalid recurrence_pattern', [{ path: 'recurrence_pattern', message: error.message }], { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** A schedule with something left to fire is armed in the cloud; an exhausted one is not. */
+function isLive(schedule: Schedule): boolean {
+  return schedule.recurrence_left === null || schedule.recurrence_left > 0;
+}
+
+export function makeScheduleUseCases(deps: ScheduleDeps) {
+  const { schedules, experiments, trials, cloud, clock, ids } = deps;
+
+  async function liveExperiment(experimentId: string) {
+    const experiment = await experiments.get(experimentId);
+    if (!experiment) throw new NotFoundError(`Experiment ${experimentId} not found`);
+    return experiment;
+  }
+
+  async function load(experimentId: string, scheduleId: string): Promise<Schedule> {
+    await liveExperiment(experimentId);
+    const schedule = await schedules.get(experimentId, scheduleId);
+    if (!schedule) throw new NotFoundError(`Schedule ${scheduleId} not found`);
+    return schedule;
+  }
+
+  async function sync(schedule: Schedule): Promise<void> {
+    if (isLive(schedule)) await cloud.arm(schedule);
+    else await cloud.disarm(schedule);
+  }
+
+  /** Runs `undo` when the cloud refuses, so store and cloud never disagree; answers 503. */
+  async function orUndo(action: () => Promise<void>, undo: () => Promise<unknown>, what: string): Promise<void> {
+    try {
+      await action();
+    } catch (error) {
+      try {
+        await undo();
+      } catch (undoError) {
+        deps.logger?.error('Undo after a scheduler failure failed', { what, error: String(undoError) });
+      }
+      throw new DependencyError(`The scheduler refused to ${what}; nothing was changed. Try again.`, { cause: error });
+    }
+  }
+
+  async function withTrials(schedule: Schedule, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
+    const result = await trials.listBySchedule(schedule.id, page);
+    return { view: { ...schedule, trials: result.items }, nextToken: result.nextToken };
+  }
+
+  async function remove(schedule: Schedule): Promise<void> {
+    await schedules.delete(schedule.experiment_id, schedule.id);
+    await orUndo(() => cloud.disarm(schedule), () => schedules.create(schedule), 'delete the schedule');
+  }
+
+  return {
+    /**
+     * 1. The experiment must be live; the pattern must be valid Unix cron.
+     * 2. Store the schedule (metadata merged over the experiment's; recurrence_left = count).
+     * 3. Arm it in the cloud; if that fails, delete it again and answer 503.
+     */
+    async create(experimentId: string, input: ScheduleDefinition, caller: Caller): Promise<ScheduleView> {
+      assertPattern(input.recurrence_pattern);
+      const experiment = await liveExperiment(experimentId);
+      const now = clock.now().toISOString();
+      const count = input.recurrence_count ?? null;
+      const schedule: Schedule = {
+        id: ids.newId(),
+        experiment_id: experimentId,
+        metadata: { ...experiment.metadata, ...(input.metadata ?? {}) },
+        parameters: input.parameters ?? {},
+        ticket: input.ticket ?? {},
+        recurrence_pattern: input.recurrence_pattern.trim(),
+        recurrence_count: count,
+        recurrence_left: count,
+        created_by: caller.id,
+        created_at: now,
+        updated_by: caller.id,
+        updated_at: now,
+      };
+      await schedules.create(schedule);
+      await orUndo(() => cloud.arm(schedule), () => schedules.delete(experimentId, schedule.id), 'create the schedule');
+      return { ...schedule, trials: [] };
+    },
+
+    async get(experimentId: string, scheduleId: string, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
+      return withTrials(await load(experimentId, scheduleId), page);
+    },
+
+    async list(experimentId: string, page: PageRequest): Promise<Page<ScheduleView>> {
+      await liveExperiment(experimentId);
+      const result = await schedules.listByExperiment(experimentId, page);
+      const items = await Promise.all(result.items.map(async (s) => (await withTrials(s, { limit: TRIALS_IN_LIST })).view));
+      return { items, nextToken: result.nextToken };
+    },
+
+    /**
+     * PUT replaces every field (an omitted count means forever); PATCH changes
+     * the given ones. Giving recurrence_count resets recurrence_left to it.
+     * The cloud schedule is re-armed with the new definition, or the store
+     * change is undone.
+     */
+    async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
+      if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
+      const current = await load(experimentId, scheduleId);
+      const given = (field: keyof ScheduleDefinition) => mode === 'replace' || Object.prototype.hasOwnProperty.call(input, field);
+      const resetLeft = given('recurrence_count');
+      const count = resetLeft ? (input.recurrence_count ?? null) : current.recurrence_count;
+      const next: Schedule = {
+        ...current,
+        recurrence_pattern: (input.recurrence_pattern ?? current.recurrence_pattern).trim(),
+        recurrence_count: count,
+        recurrence_left: resetLeft ? count : current.recurrence_left,
+        metadata: given('metadata') ? (input.metadata ?? {}) : current.metadata,
+        parameters: given('parameters') ? (input.parameters ?? {}) : current.parameters,
+        ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
+        updated_by: caller.id,
+        updated_at: clock.now().toISOString(),
+      };
+      const stored = await schedules.update(next, current.updated_at, resetLeft);
+      await orUndo(
+        () => sync(stored),
+        async () => {
+          await schedules.update({ ...current, updated_at: current.updated_at }, stored.updated_at, true);
+          await sync(current);
+        },
+        'update the schedule',
+      );
+      return (await withTrials(stored, { limit: TRIALS_IN_LIST })).view;
+    },
+
+    /** Removes the schedule and its cloud schedule(s); trials it started stay. */
+    async delete(experimentId: string, scheduleId: string): Promise<void> {
+      await remove(await load(experimentId, scheduleId));
+    },
+
+    /** Cascade for a deleted experiment: every schedule goes, store and cloud. */
+    async deleteAllOf(experimentId: string): Promise<void> {
+      let nextToken: string | undefined;
+      do {
+        // Always read the first page again: deleting shifts what a token would point at.
+        const page = await schedules.listByExperiment(experimentId, { limit: 100 });
+        for (const schedule of page.items) await remove(schedule);
+        nextToken = page.nextToken;
+      } while (nextToken);
+    },
+  };
+}
+
+export type ScheduleUseCases = ReturnType<typeof makeScheduleUseCases>;

@@ -1,0 +1,29 @@
+import { createDocumentClient } from '../adapters/dynamodb/client.js';
+import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
+import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
+import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
+import { optional, required } from '../config.js';
+import { makeRunTrial } from '../executor/run-trial.js';
+import { createLogger } from '../logging.js';
+import { DEFAULT_MODULES, ModuleRegistry } from '../modules/registry.js';
+import { makeFireSchedule } from '../use-cases/fire-schedule.js';
+import { systemClock, uuidIds } from '../wiring.js';
+import { makeWorkerHandler } from './handler.js';
+
+// Built once per container: the worker consumes the FIFO queue one message at a time.
+const env = process.env;
+const tableName = required(env, 'KALLISTI_TABLE');
+const logger = createLogger('kallisti-worker', optional(env, 'LOG_LEVEL', 'INFO'));
+const documentClient = createDocumentClient();
+const experiments = new DynamoExperimentStore(documentClient, tableName);
+const trials = new DynamoTrialStore(documentClient, tableName);
+const schedules = new DynamoScheduleStore(documentClient, tableName);
+// The worker only removes exhausted cloud schedules, so it needs no target.
+const cloud = createEventBridgeCloudScheduler({ groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'), clock: systemClock });
+
+export const handler = makeWorkerHandler({
+  runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(DEFAULT_MODULES), clock: systemClock, logger }),
+  fireSchedule: makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger }),
+  logger,
+});

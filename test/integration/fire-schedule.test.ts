@@ -1,0 +1,152 @@
+import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
+import { DynamoScheduleStore } from '../../functions/adapters/dynamodb/schedule-store.js';
+import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
+import type { Experiment } from '../../functions/domain/experiment.js';
+import type { Schedule } from '../../functions/domain/schedule.js';
+import type { ScheduleFiring } from '../../functions/ports.js';
+import { makeFireSchedule } from '../../functions/use-cases/fire-schedule.js';
+import { systemClock, uuidIds } from '../../functions/wiring.js';
+import { RecordingCloud } from '../support/api-harness.js';
+import { startTestDynamo } from '../support/dynamo.js';
+
+type Dynamo = Awaited<ReturnType<typeof startTestDynamo>>;
+let dynamo: Dynamo;
+let experiments: DynamoExperimentStore;
+let trials: DynamoTrialStore;
+let schedules: DynamoScheduleStore;
+let cloud: RecordingCloud;
+let fire: ReturnType<typeof makeFireSchedule>;
+let seq = 0;
+
+beforeEach(async () => {
+  dynamo = await startTestDynamo();
+  experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
+  trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
+  schedules = new DynamoScheduleStore(dynamo.documentClient, dynamo.tableName);
+  cloud = new RecordingCloud();
+  fire = makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds });
+});
+afterEach(() => dynamo.close());
+
+async function setup(count: number | null): Promise<{ experiment: Experiment; schedule: Schedule }> {
+  seq += 1;
+  const at = '2027-01-01T00:00:00.000Z';
+  const experiment: Experiment = {
+    id: `e${seq}-0000-4000-8000-000000000000`,
+    name: 'e',
+    description: '',
+    metadata: { team: 'a', env: 'exp' },
+    parameters: { x: 'experiment' },
+    pre_steps: [],
+    steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }],
+    post_steps: [],
+    created_by: 'alice',
+    created_at: at,
+    updated_by: 'alice',
+    updated_at: at,
+  };
+  const schedule: Schedule = {
+    id: `s${seq}-0000-4000-8000-000000000000`,
+    experiment_id: experiment.id,
+    metadata: { env: 'schedule' },
+    parameters: { x: 'schedule' },
+    ticket: { id: 'CHG-1' },
+    recurrence_pattern: '* * * * *',
+    recurrence_count: count,
+    recurrence_left: count,
+    created_by: 'bob',
+    created_at: at,
+    updated_by: 'bob',
+    updated_at: at,
+  };
+  await experiments.create(experiment);
+  await schedules.create(schedule);
+  await cloud.arm(schedule);
+  return { experiment, schedule };
+}
+
+function firing(schedule: Schedule, minute: number, arn = 'arn:aws:scheduler:eu-west-1:1:schedule/g/x-0'): ScheduleFiring {
+  return {
+    kind: 'schedule-firing',
+    schedule_id: schedule.id,
+    experiment_id: schedule.experiment_id,
+    schedule_arn: arn,
+    scheduled_time: new Date(Date.UTC(2027, 0, 1, 0, minute)).toISOString().replace('.000', ''),
+  };
+}
+
+describe('fire-schedule', () => {
+  it('creates one trial per firing carrying the schedule ticket, parameters, creator and merged metadata', async () => {
+    const { schedule } = await setup(2);
+    const trialId = await fire(firing(schedule, 1));
+    const trial = await trials.get(String(trialId));
+    expect(trial).toMatchObject({
+      status: 'Scheduled',
+      parameters: { x: 'schedule' },
+      metadata: { team: 'a', env: 'schedule' },
+      ticket: { id: 'CHG-1' },
+      initiated_by: 'bob',
+      initiated_from: 'schedule',
+      schedule_id: schedule.id,
+    });
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(1);
+  });
+
+  it('counts a firing delivered twice once, and gives both deliveries the same trial', async () => {
+    const { schedule } = await setup(5);
+    const first = await fire(firing(schedule, 1));
+    const again = await fire(firing(schedule, 1));
+    // The other cloud schedule of an OR pattern firing the same minute is the same Unix firing.
+    const twin = await fire(firing(schedule, 1, 'arn:aws:scheduler:eu-west-1:1:schedule/g/x-1'));
+    expect(again).toBe(first);
+    expect(twin).toBe(first);
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(4);
+    expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(1);
+  });
+
+  it('recovers after a crash between counting and creating the trial', async () => {
+    const { schedule } = await setup(1);
+    // A previous delivery claimed and counted the firing, then died before creating the trial.
+    const claimed = await schedules.claimFiring(firing(schedule, 1), 'c0000000-0000-4000-8000-000000000001');
+    await schedules.applyFiring(firing(schedule, 1));
+    const trialId = await fire(firing(schedule, 1));
+    expect(trialId).toBe(claimed);
+    expect(await trials.get(claimed)).toMatchObject({ status: 'Scheduled' });
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(0);
+  });
+
+  it('stops at recurrence_count: the last firing removes the cloud schedule, a later one creates nothing', async () => {
+    const { schedule } = await setup(2);
+    expect(await fire(firing(schedule, 1))).toBeDefined();
+    expect(cloud.armed.has(schedule.id)).toBe(true);
+    expect(await fire(firing(schedule, 2))).toBeDefined();
+    expect(cloud.armed.has(schedule.id)).toBe(false);
+    expect(await fire(firing(schedule, 3))).toBeUndefined();
+    expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(2);
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(0);
+  });
+
+  it('fires forever when recurrence_count is null', async () => {
+    const { schedule } = await setup(null);
+    for (let minute = 1; minute <= 3; minute += 1) expect(await fire(firing(schedule, minute))).toBeDefined();
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBeNull();
+    expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(3);
+  });
+
+  it('creates nothing for a deleted schedule or experiment', async () => {
+    const { schedule } = await setup(3);
+    await schedules.delete(schedule.experiment_id, schedule.id);
+    expect(await fire(firing(schedule, 1))).toBeUndefined();
+    const other = await setup(3);
+    await experiments.markDeleted(other.experiment.id, 'x', '2027-01-02T00:00:00Z');
+    expect(await fire(firing(other.schedule, 1))).toBeUndefined();
+    expect((await trials.list({}, { limit: 10 })).items).toEqual([]);
+  });
+
+  it('ignores a late duplicate of an older firing once a newer one was counted', async () => {
+    const { schedule } = await setup(5);
+    await fire(firing(schedule, 2));
+    expect(await fire(firing(schedule, 1))).toBeUndefined();
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(4);
+  });
+});

@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * One definition of how a Lambda entry is bundled, used by the CDK stack and by
+ * `scripts/bundle-size.ts`, so the sizes the script reports are the sizes deployed.
+ */
+
+/** Repository root, resolved from this file so it works from `cdk synth`, jest and scripts alike. */
+export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The Lambda entries, relative to the repository root. */
+export const LAMBDA_ENTRIES = {
+  api: 'functions/api/lambda.ts',
+  worker: 'functions/worker/lambda.ts',
+} as const;
+
+export type LambdaName = keyof typeof LAMBDA_ENTRIES;
+
+export function entryPath(name: LambdaName): string {
+  return fileURLToPath(new URL(`../${LAMBDA_ENTRIES[name]}`, import.meta.url));
+}
+
+/** Matches the nodejs22.x runtime. */
+export const NODE_TARGET = 'node22';
+
+/** Prefer ES module builds of dependencies (smaller after tree shaking), then CommonJS. */
+export const MAIN_FIELDS = ['module', 'main'];
+
+/**
+ * ESM output has no `require`; CommonJS dependencies bundled into it still call it.
+ * `createRequire` is imported under a private name: a dependency that itself imports
+ * `createRequire` at top level would otherwise collide with the banner's binding.
+ */
+export const ESM_REQUIRE_BANNER = "import { createRequire as __kallistiCreateRequire } from 'node:module'; const require = __kallistiCreateRequire(import.meta.url);";
+
+/**
+ * Nothing is external, including the AWS SDK v3 clients the runtime ships: the bundle then
+ * carries the versions package-lock.json pins and the tests ran against, instead of
+ * whatever SDK release the runtime has that day, and tree shaking keeps only the commands
+ * used (the bundles stay well under 1 MB; see docs/deploy.md).
+ */
+export const EXTERNAL_MODULES: string[] = [];
+
+/** For `NodejsFunction`: local esbuild from node_modules, never Docker (synth must work offline). */
+export const LAMBDA_BUNDLING: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: NODE_TARGET,
+  mainFields: MAIN_FIELDS,
+  banner: ESM_REQUIRE_BANNER,
+  minify: true,
+  sourceMap: true,
+  // Node maps stack traces with the mappings alone; leaving the sources out keeps the package small.
+  sourcesContent: false,
+  externalModules: EXTERNAL_MODULES,
+  forceDockerBundling: false,
+  // Warnings and errors only: the size summary is what scripts/bundle-size.ts is for.
+  logLevel: LogLevel.WARNING,
+};
+
+/** The same build for esbuild's JavaScript API (what `cdk synth` runs through the esbuild CLI). */
+export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entryPath(name)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: NODE_TARGET,
+    mainFields: MAIN_FIELDS,
+    banner: { js: ESM_REQUIRE_BANNER },
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    external: EXTERNAL_MODULES,
+    absWorkingDir: PROJECT_ROOT,
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,125 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { Alarms } from './alarms.js';
+import { HttpApi } from './http-api.js';
+import { KallistiFunction } from './kallisti-function.js';
+import { KallistiTable } from './kallisti-table.js';
+import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
+import { Scheduling, type ScheduleAction } from './scheduling.js';
+import type { KallistiSettings } from './settings.js';
+import { TrialQueue, WORKER_TIMEOUT } from './trial-queue.js';
+
+export interface KallistiStackProps extends StackProps {
+  settings: KallistiSettings;
+}
+
+/** API Gateway's own integration timeout; the API function may not outlive it. */
+export const API_TIMEOUT = Duration.seconds(29);
+
+/** The API arms (create, or update on conflict), disarms and reads the cloud schedules of Kallisti schedules. */
+export const API_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'UpdateSchedule', 'DeleteSchedule', 'GetSchedule'];
+/** The worker only removes a schedule whose count reached 0 (functions/worker/lambda.ts gives its scheduler no target). */
+export const WORKER_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['DeleteSchedule'];
+
+/**
+ * Kallisti Serverless in one stack: API Gateway → API function → DynamoDB; EventBridge
+ * Scheduler and the API → one FIFO queue → one worker, one trial at a time.
+ */
+export class KallistiStack extends Stack {
+  constructor(scope: Construct, id: string, props: KallistiStackProps) {
+    super(scope, id, props);
+    const { settings } = props;
+
+    const { table } = new KallistiTable(this, 'Data', { retain: settings.retain });
+    const trials = new TrialQueue(this, 'Trials');
+    const scheduling = new Scheduling(this, 'Schedules', { stage: settings.stage, targetQueue: trials.queue });
+
+    const common = {
+      logLevel: settings.logLevel,
+      logRetention: settings.logRetentionDays,
+      retainLogs: settings.retain,
+      tracing: settings.tracing,
+    };
+
+    // API: HTTP requests, including schedule create/update/delete (which write EventBridge schedules).
+    const api = new KallistiFunction(this, 'ApiFunction', {
+      ...common,
+      entry: 'api',
+      description: 'Kallisti API: experiments, trials, schedules, reports',
+      timeout: API_TIMEOUT,
+      memorySize: 512,
+    });
+    table.grantReadWriteData(api.function);
+    api.addEnvironment('KALLISTI_TABLE', table.tableName);
+    trials.queue.grantSendMessages(api.function);
+    api.addEnvironment('KALLISTI_QUEUE_URL', trials.queue.queueUrl);
+    scheduling.grantScheduleActions(api.function, API_SCHEDULE_ACTIONS);
+    api.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
+    api.addEnvironment('KALLISTI_SCHEDULER_ROLE_ARN', scheduling.role.roleArn);
+    // The scheduler role (passed above) is what may send to these two queues; the API only names them in each schedule.
+    api.addEnvironment('KALLISTI_SCHEDULE_TARGET_ARN', trials.queue.queueArn);
+    api.addEnvironment('KALLISTI_SCHEDULE_DLQ_ARN', scheduling.deadLetterQueue.queueArn);
+    if (settings.auth.jwksUri !== undefined) api.addEnvironment('KALLISTI_AUTH_JWKS_URI', settings.auth.jwksUri);
+    if (settings.auth.issuer !== undefined) api.addEnvironment('KALLISTI_AUTH_JWT_ISSUER', settings.auth.issuer);
+    if (settings.auth.audience !== undefined) api.addEnvironment('KALLISTI_AUTH_JWT_AUDIENCE', settings.auth.audience);
+
+    // Worker: runs trials and schedule firings from the FIFO queue.
+    const worker = new KallistiFunction(this, 'WorkerFunction', {
+      ...common,
+      entry: 'worker',
+      description: 'Kallisti worker: runs one trial at a time from the FIFO queue',
+      timeout: WORKER_TIMEOUT,
+      memorySize: 1024,
+      // The single message group already hands out one message at a time; this caps the function
+      // at one execution even if that ever changes (a second group, a manual invoke, a redrive).
+      reservedConcurrentExecutions: 1,
+    });
+    table.grantReadWriteData(worker.function);
+    worker.addEnvironment('KALLISTI_TABLE', table.tableName);
+    // The event source grants receiving, deleting and changing visibility on the queue; the worker never sends.
+    worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
+    scheduling.grantScheduleActions(worker.function, WORKER_SCHEDULE_ACTIONS);
+    worker.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
+
+    const http = new HttpApi(this, 'Http', {
+      stage: settings.stage,
+      handler: api.function,
+      throttleRateLimit: settings.throttleRateLimit,
+      throttleBurstLimit: settings.throttleBurstLimit,
+      tracing: settings.tracing,
+      validateBody: settings.gatewayBodyValidation,
+      logRetention: settings.logRetentionDays,
+      retainLogs: settings.retain,
+    });
+
+    new Alarms(this, 'Alarms', {
+      stage: settings.stage,
+      trialDeadLetterQueue: trials.deadLetterQueue,
+      scheduleDeadLetterQueue: scheduling.deadLetterQueue,
+      worker: worker.function,
+      api: http.api,
+      ...(settings.alarmEmail !== undefined && { email: settings.alarmEmail }),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: http.url, description: 'Base URL of the API (stage included)' });
+    new CfnOutput(this, 'DocsUrl', { value: `${http.url}docs`, description: 'Swagger UI' });
+    new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (retained on delete unless retain=false)' });
+    new CfnOutput(this, 'QueueUrl', { value: trials.queue.queueUrl, description: 'FIFO trial queue' });
+    new CfnOutput(this, 'ScheduleGroupName', { value: scheduling.groupName, description: 'EventBridge Scheduler group holding one schedule per Kallisti schedule' });
+
+    for (const fn of [api, worker]) {
+      acknowledgeNag(
+        fn.role,
+        {
+          id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+          reason: "The functions Query the table's own indexes (gsi1-gsi4); DynamoDB names each index ARN under the table ARN.",
+        },
+        {
+          id: wildcardResourceFinding(this, scheduling.schedulesArn),
+          reason: "Schedule names are Kallisti schedule ids created at run time; the wildcard stays inside this stage's schedule group.",
+        },
+      );
+    }
+  }
+}

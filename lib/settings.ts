@@ -1,0 +1,124 @@
+import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/** Everything a deployment can choose, read once from CDK context (`-c key=value` or cdk.json). */
+export interface KallistiSettings {
+  /** Names the stack (`kallisti-<stage>`), the API stage and the schedule group (`kallisti-<stage>`). */
+  stage: string;
+  /** Lambda application log level (JSON logs). */
+  logLevel: ApplicationLogLevel;
+  /** Retention of every log group the stack creates. */
+  logRetentionDays: RetentionDays;
+  /** API Gateway stage throttling: steady requests per second and burst. */
+  throttleRateLimit: number;
+  throttleBurstLimit: number;
+  /** X-Ray active tracing on both functions and the API stage. */
+  tracing: boolean;
+  /** Validate request bodies at the gateway as well as in the Lambda (query parameters are always checked there). */
+  gatewayBodyValidation: boolean;
+  /** JWT validation settings handed to the API function; each is set only when given. */
+  auth: { jwksUri?: string; issuer?: string; audience?: string };
+  /** When given, alarms notify this address through an SNS topic. */
+  alarmEmail?: string;
+  /** Keep the table (with deletion protection) and log groups when the stack is deleted. */
+  retain: boolean;
+}
+
+export const DEFAULT_SETTINGS: KallistiSettings = {
+  stage: 'dev',
+  logLevel: ApplicationLogLevel.INFO,
+  logRetentionDays: RetentionDays.ONE_MONTH,
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  tracing: false,
+  gatewayBodyValidation: false,
+  auth: {},
+  retain: true,
+};
+
+/** Reads context values; `-c` values always arrive as strings, cdk.json values may be typed. */
+export type ContextReader = (key: string) => unknown;
+
+// The stage becomes part of a CloudFormation stack name, an API stage and a schedule group name (≤ 64 chars).
+const STAGE = /^[a-z][a-z0-9-]{0,23}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function text(read: ContextReader, key: string): string | undefined {
+  const value = read(key);
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+    throw new Error(`Context ${key} must be a string, number or boolean`);
+  }
+  return String(value).trim();
+}
+
+function flag(read: ContextReader, key: string, fallback: boolean): boolean {
+  const value = text(read, key);
+  if (value === undefined) return fallback;
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new Error(`Context ${key} must be true or false, got "${value}"`);
+}
+
+function positiveInteger(read: ContextReader, key: string, fallback: number): number {
+  const value = text(read, key);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`Context ${key} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+/** Levels both Lambda's log filter and the Powertools logger know (FATAL is Lambda-only). */
+export const LOG_LEVELS = [ApplicationLogLevel.TRACE, ApplicationLogLevel.DEBUG, ApplicationLogLevel.INFO, ApplicationLogLevel.WARN, ApplicationLogLevel.ERROR];
+
+function logLevel(read: ContextReader): ApplicationLogLevel {
+  const value = text(read, 'logLevel');
+  if (value === undefined) return DEFAULT_SETTINGS.logLevel;
+  const level = LOG_LEVELS.find((l) => l === value.toUpperCase());
+  if (!level) throw new Error(`Context logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  return level;
+}
+
+function retention(read: ContextReader): RetentionDays {
+  const days = positiveInteger(read, 'logRetentionDays', DEFAULT_SETTINGS.logRetentionDays);
+  const allowed = Object.values(RetentionDays).filter((d): d is RetentionDays => typeof d === 'number' && d !== RetentionDays.INFINITE);
+  const match = allowed.find((d) => d === days);
+  if (match === undefined) throw new Error(`Context logRetentionDays must be one of CloudWatch's values (${allowed.join(', ')}), got ${days}`);
+  return match;
+}
+
+export function readSettings(read: ContextReader): KallistiSettings {
+  const stage = text(read, 'stage') ?? DEFAULT_SETTINGS.stage;
+  if (!STAGE.test(stage)) throw new Error(`Context stage must match ${STAGE} (lower case, starts with a letter, at most 24 characters), got "${stage}"`);
+
+  const jwksUri = text(read, 'authJwksUri');
+  if (jwksUri !== undefined && !/^https:\/\/\S+$/.test(jwksUri)) throw new Error(`Context authJwksUri must be an https:// URL, got "${jwksUri}"`);
+  const issuer = text(read, 'authIssuer');
+  const audience = text(read, 'authAudience');
+
+  const alarmEmail = text(read, 'alarmEmail');
+  if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new Error(`Context alarmEmail must be an e-mail address, got "${alarmEmail}"`);
+
+  const settings: KallistiSettings = {
+    stage,
+    logLevel: logLevel(read),
+    logRetentionDays: retention(read),
+    throttleRateLimit: positiveInteger(read, 'throttleRateLimit', DEFAULT_SETTINGS.throttleRateLimit),
+    throttleBurstLimit: positiveInteger(read, 'throttleBurstLimit', DEFAULT_SETTINGS.throttleBurstLimit),
+    tracing: flag(read, 'tracing', DEFAULT_SETTINGS.tracing),
+    gatewayBodyValidation: flag(read, 'gatewayBodyValidation', DEFAULT_SETTINGS.gatewayBodyValidation),
+    auth: {
+      ...(jwksUri !== undefined && { jwksUri }),
+      ...(issuer !== undefined && { issuer }),
+      ...(audience !== undefined && { audience }),
+    },
+    retain: flag(read, 'retain', DEFAULT_SETTINGS.retain),
+  };
+  if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;
+  return settings;
+}
+
+/** The CloudFormation stack name for a stage. */
+export function stackName(stage: string): string {
+  return `kallisti-${stage}`;
+}

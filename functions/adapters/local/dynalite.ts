@@ -13,6 +13,17 @@ export interface LocalDynamo {
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** A new table (and its indexes) answers ResourceNotFound until it is ACTIVE, even in dynalite. */
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const indexesActive = (Table?.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (Table?.TableStatus === 'ACTIVE' && indexesActive) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`Table ${tableName} did not become ACTIVE`);
+}
+
 /**
  * Starts an embedded DynamoDB (dynalite) on a free loopback port, persisted under
  * `path` (in memory when omitted), and creates the table if it is missing.
@@ -33,6 +44,7 @@ export async function startLocalDynamo(options: { path?: string; tableName: stri
     if (!(error instanceof Error && error.name === 'ResourceNotFoundException')) throw error;
     await raw.send(new CreateTableCommand(tableDefinition(options.tableName)));
   }
+  await waitUntilActive(raw, options.tableName);
   raw.destroy();
   const documentClient = createDocumentClient(config);
   return {

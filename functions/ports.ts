@@ -1,3 +1,4 @@
+import type { DeletionMarker } from './domain/deletion.js';
 import type { Experiment } from './domain/experiment.js';
 import type { Schedule, ScheduleTrialSummary } from './domain/schedule.js';
 import type { Trial, TrialRecord, TrialStatus } from './domain/trial.js';
@@ -16,8 +17,8 @@ export interface PageRequest {
 export interface ExperimentStore {
   /** Fails with ConflictError if the id exists. */
   create(experiment: Experiment): Promise<void>;
-  /** Returns undefined for unknown and for deleted experiments unless includeDeleted. */
-  get(id: string, options?: { includeDeleted?: boolean }): Promise<Experiment | undefined>;
+  /** Returns undefined for unknown and for deleted experiments unless includeDeleted (then with its deletion marker). */
+  get(id: string, options?: { includeDeleted?: boolean }): Promise<(Experiment & Partial<DeletionMarker>) | undefined>;
   /** Replaces a live experiment unchanged since `expectedUpdatedAt`; NotFoundError if unknown or deleted, ConflictError on a concurrent change. */
   replace(experiment: Experiment, expectedUpdatedAt: string): Promise<void>;
   /** Soft delete; NotFoundError if unknown or already deleted. */
@@ -29,16 +30,27 @@ export interface TrialProgress {
   trial_record: TrialRecord;
 }
 
+/**
+ * Trials created at or after `from` and before `to`: ISO 8601 UTC instants with
+ * milliseconds (`2024-05-01T12:00:00.000Z`), as the stores write `created_at`.
+ */
+export interface TimeRange {
+  from?: string;
+  to?: string;
+}
+
 export interface TrialStore {
   create(trial: Trial): Promise<void>;
   get(id: string): Promise<Trial | undefined>;
-  list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>>;
+  /** Newest first; `range` narrows on created_at. */
+  list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>>;
   listBySchedule(scheduleId: string, page: PageRequest): Promise<Page<ScheduleTrialSummary>>;
   /**
    * Moves a trial to `to` only if its current status is one of `from`; merges
    * `changes`. Returns the updated trial, or undefined if the condition failed.
+   * A finished trial never matches, even when `from` names its status.
    */
-  transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes?: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record'>>): Promise<Trial | undefined>;
+  transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes?: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>>): Promise<Trial | undefined>;
   /** Writes progress of a running trial without touching its status; returns the stored trial (its status shows a stop request). */
   saveProgress(id: string, progress: TrialProgress): Promise<Trial | undefined>;
   /** Trials not yet finished (Scheduled, In Progress, Stop Initiated), oldest first: the local worker's durable queue. */
@@ -66,23 +78,29 @@ export type FiringOutcome =
   | 'exhausted'
   /** A later firing was already counted; this one is a late duplicate. */
   | 'stale'
-  /** The schedule no longer exists. */
+  /** The schedule no longer exists (or was deleted). */
   | 'missing';
 
 export interface ScheduleStore {
   /** Fails with ConflictError if the id exists. */
   create(schedule: Schedule): Promise<void>;
-  get(experimentId: string, scheduleId: string): Promise<Schedule | undefined>;
+  /** Returns undefined for unknown and for deleted schedules unless includeDeleted (then with its deletion marker). */
+  get(experimentId: string, scheduleId: string, options?: { includeDeleted?: boolean }): Promise<(Schedule & Partial<DeletionMarker>) | undefined>;
   /**
    * Writes the user-editable fields (and recurrence_left when `resetLeft`) if the
    * schedule is unchanged since `expectedUpdatedAt`; never clobbers the worker's
-   * counting. NotFoundError / ConflictError otherwise. Returns the stored schedule.
+   * counting. NotFoundError (also when deleted) / ConflictError otherwise. Returns the stored schedule.
    */
   update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule>;
-  /** NotFoundError if it does not exist. */
+  /** Soft delete: kept for audit with who and when, gone from get, lists and firings. NotFoundError if unknown or already deleted. */
+  markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<void>;
+  /** Undoes markDeleted (only when the cloud refused to remove the schedule), back to `schedule` as it was. */
+  restore(schedule: Schedule): Promise<void>;
+  /** Removes the item itself: only to undo a create the cloud refused, which nobody ever saw. NotFoundError if it does not exist. */
   delete(experimentId: string, scheduleId: string): Promise<void>;
+  /** Live schedules of an experiment. */
   listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>>;
-  /** Every schedule (local mode arms them all at start-up). */
+  /** Every live schedule (local mode arms them all at start-up). */
   listAll(page: PageRequest): Promise<Page<Schedule>>;
   /** Records which trial a firing starts, once: returns the id recorded first (the given one if this call won). */
   claimFiring(firing: ScheduleFiring, trialId: string): Promise<string>;

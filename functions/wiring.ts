@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MODULES, ModuleRegistry } from './modules/registry.js';
 import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
+import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
+import { makeReportUseCases } from './use-cases/report.js';
 import { makeScheduleUseCases } from './use-cases/schedules.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
@@ -18,6 +20,8 @@ export interface CoreDeps {
   clock?: Clock;
   ids?: IdGenerator;
   registry?: ModuleRegistry;
+  /** Caps of one `GET /report` (defaults: DEFAULT_REPORT_LIMITS). */
+  reportLimits?: Partial<ReportLimits>;
 }
 
 /** The use cases every runtime shares (Lambda, local mode, tests); only the adapters differ. */
@@ -30,8 +34,9 @@ export function buildUseCases(deps: CoreDeps) {
     registry,
     clock,
     ids,
-    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id) => schedules.deleteAllOf(id) }),
+    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
     trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids }),
     schedules,
+    report: makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
   };
 }

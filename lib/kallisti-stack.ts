@@ -60,9 +60,7 @@ export class KallistiStack extends Stack {
     // The scheduler role (passed above) is what may send to these two queues; the API only names them in each schedule.
     api.addEnvironment('KALLISTI_SCHEDULE_TARGET_ARN', trials.queue.queueArn);
     api.addEnvironment('KALLISTI_SCHEDULE_DLQ_ARN', scheduling.deadLetterQueue.queueArn);
-    if (settings.auth.jwksUri !== undefined) api.addEnvironment('KALLISTI_AUTH_JWKS_URI', settings.auth.jwksUri);
-    if (settings.auth.issuer !== undefined) api.addEnvironment('KALLISTI_AUTH_JWT_ISSUER', settings.auth.issuer);
-    if (settings.auth.audience !== undefined) api.addEnvironment('KALLISTI_AUTH_JWT_AUDIENCE', settings.auth.audience);
+    for (const [variable, value] of Object.entries(settings.auth)) api.addEnvironment(variable, value);
 
     // Worker: runs trials and schedule firings from the FIFO queue.
     const worker = new KallistiFunction(this, 'WorkerFunction', {

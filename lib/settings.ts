@@ -17,7 +17,8 @@ export interface KallistiSettings {
   /** Validate request bodies at the gateway as well as in the Lambda (query parameters are always checked there). */
   gatewayBodyValidation: boolean;
   /** JWT validation settings handed to the API function; each is set only when given. */
-  auth: { jwksUri?: string; issuer?: string; audience?: string };
+  /** JWT settings for the API function, by environment variable (set only when given). */
+  auth: Partial<Record<AuthVariable, string>>;
   /** When given, alarms notify this address through an SNS topic. */
   alarmEmail?: string;
   /** Keep the table (with deletion protection) and log groups when the stack is deleted. */
@@ -87,14 +88,30 @@ function retention(read: ContextReader): RetentionDays {
   return match;
 }
 
+/** Context key → the API function's environment variable (see the README's Authentication section). */
+export const AUTH_CONTEXT = {
+  authJwksUri: 'KALLISTI_AUTH_JWKS_URI',
+  authIssuer: 'KALLISTI_AUTH_JWT_ISSUER',
+  authAudience: 'KALLISTI_AUTH_JWT_AUDIENCE',
+  authIdentityClaim: 'KALLISTI_AUTH_IDENTITY_CLAIM',
+  authGroupsClaim: 'KALLISTI_AUTH_GROUPS_CLAIM',
+  authReadGroups: 'KALLISTI_AUTH_READ_GROUPS',
+  authWriteGroups: 'KALLISTI_AUTH_WRITE_GROUPS',
+  authClockSkewSeconds: 'KALLISTI_AUTH_CLOCK_SKEW_SECONDS',
+} as const;
+export type AuthVariable = (typeof AUTH_CONTEXT)[keyof typeof AUTH_CONTEXT];
+
 export function readSettings(read: ContextReader): KallistiSettings {
   const stage = text(read, 'stage') ?? DEFAULT_SETTINGS.stage;
   if (!STAGE.test(stage)) throw new Error(`Context stage must match ${STAGE} (lower case, starts with a letter, at most 24 characters), got "${stage}"`);
 
   const jwksUri = text(read, 'authJwksUri');
   if (jwksUri !== undefined && !/^https:\/\/\S+$/.test(jwksUri)) throw new Error(`Context authJwksUri must be an https:// URL, got "${jwksUri}"`);
-  const issuer = text(read, 'authIssuer');
-  const audience = text(read, 'authAudience');
+  const auth: Partial<Record<AuthVariable, string>> = {};
+  for (const [key, variable] of Object.entries(AUTH_CONTEXT)) {
+    const value = text(read, key);
+    if (value !== undefined) auth[variable] = value;
+  }
 
   const alarmEmail = text(read, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new Error(`Context alarmEmail must be an e-mail address, got "${alarmEmail}"`);
@@ -107,11 +124,7 @@ export function readSettings(read: ContextReader): KallistiSettings {
     throttleBurstLimit: positiveInteger(read, 'throttleBurstLimit', DEFAULT_SETTINGS.throttleBurstLimit),
     tracing: flag(read, 'tracing', DEFAULT_SETTINGS.tracing),
     gatewayBodyValidation: flag(read, 'gatewayBodyValidation', DEFAULT_SETTINGS.gatewayBodyValidation),
-    auth: {
-      ...(jwksUri !== undefined && { jwksUri }),
-      ...(issuer !== undefined && { issuer }),
-      ...(audience !== undefined && { audience }),
-    },
+    auth,
     retain: flag(read, 'retain', DEFAULT_SETTINGS.retain),
   };
   if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;

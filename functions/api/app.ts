@@ -2,10 +2,11 @@ import middy from '@middy/core';
 import httpRouterHandler, { type Route as MiddyRoute } from '@middy/http-router';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationError } from '../domain/errors.js';
+import { inputLimitErrors } from '../domain/input-limits.js';
 import { toFieldErrors } from '../validation/ajv.js';
 import { errorResponse, type ErrorLogger } from './errors.js';
 import { lowerHeaders, type ApiRequest, type Query } from './http.js';
-import type { Authenticator } from './identity.js';
+import { ANONYMOUS, type Authenticator } from './identity.js';
 import { compileOperations, type CompiledOperation } from './openapi.js';
 import type { Route } from './routes.js';
 
@@ -40,6 +41,8 @@ function parseBody(text: string | undefined, operation: CompiledOperation): unkn
   if (!operation.body.validate(body)) {
     throw new ValidationError('Request body does not match the schema', toFieldErrors(operation.body.validate.errors, ''));
   }
+  const limits = inputLimitErrors(body);
+  if (limits.length > 0) throw new ValidationError('Request body exceeds a limit', limits);
   return body;
 }
 
@@ -84,8 +87,9 @@ export function makeApiHandler(options: ApiOptions) {
       method: route.method as MiddyRoute<APIGatewayProxyEvent, APIGatewayProxyResult>['method'],
       path: route.path,
       handler: async (event: APIGatewayProxyEvent) => {
+        // Who is calling comes first: an unauthenticated request learns nothing about ids or bodies.
+        const caller = route.access === 'public' ? ANONYMOUS : await options.authenticator.authenticate(event, route.access);
         const params = validatePathParams((event.pathParameters ?? {}) as Record<string, string>, operation);
-        const caller = route.access === 'public' ? { id: 'anonymous' } : await options.authenticator.authenticate(event, route.access);
         const query = validateQuery(event, operation);
         const body = parseBody(readBody(event, maxBodyBytes), operation);
         const request: ApiRequest = { body, query, params, headers: lowerHeaders(event), caller, event };

@@ -9,6 +9,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../domain/errors.js';
+import { bearerChallenge } from './auth/challenge.js';
 import { json, type ApiResponse } from './http.js';
 
 const STATUS: [new (...args: never[]) => KallistiError, number][] = [
@@ -36,7 +37,8 @@ export function errorResponse(error: unknown, logger?: ErrorLogger): ApiResponse
   const [, status] = match;
   const headers: Record<string, string> = {};
   if (error instanceof MethodNotAllowedError) headers['Allow'] = error.allow.join(', ');
-  if (error instanceof UnauthorizedError) headers['WWW-Authenticate'] = 'Bearer';
+  const challenge = bearerChallenge(error);
+  if (challenge) headers['WWW-Authenticate'] = challenge;
   if (status >= 500) logger?.error('Dependency failure', { error: error.message, cause: String(error.cause) });
   const body: { message: string; errors?: unknown } = { message: error.message };
   if (error instanceof ValidationError && error.errors.length > 0) body.errors = error.errors;

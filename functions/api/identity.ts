@@ -3,7 +3,11 @@ import type { Caller } from '../ports.js';
 
 export const ANONYMOUS: Caller = { id: 'anonymous' };
 
-/** Resolves who is calling; returns undefined when the request cannot be let in. */
+/**
+ * Resolves who is calling and whether they may do what the route needs: throws
+ * UnauthorizedError (401) without valid credentials, ForbiddenError (403) when
+ * the credentials do not grant `access`.
+ */
 export interface Authenticator {
   authenticate(event: APIGatewayProxyEvent, access: 'read' | 'write'): Promise<Caller>;
 }

@@ -9,13 +9,17 @@ import { optional, required } from '../config.js';
 import { createLogger } from '../logging.js';
 import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
-import { openAccess } from './identity.js';
+import { authenticatorFromEnv, describeAuth } from './auth/configure.js';
 import { makeRoutes } from './routes.js';
 
 // Built once per container: configuration, SDK clients and the use-case graph.
 const env = process.env;
 const tableName = required(env, 'KALLISTI_TABLE');
 const logger = createLogger('kallisti-api', optional(env, 'LOG_LEVEL', 'INFO'));
+// Same checks as local mode, in this function (no API Gateway authorizer); a partial configuration fails the cold start.
+const auth = authenticatorFromEnv(env, logger);
+if (auth.mode === 'open') logger.warn(describeAuth(auth));
+else logger.info(describeAuth(auth));
 const documentClient = createDocumentClient();
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
@@ -39,6 +43,6 @@ const docsAssetsBase = `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUi
 
 export const handler = makeApiHandler({
   routes: makeRoutes({ ...useCases, docsAssetsBase }),
-  authenticator: openAccess,
+  authenticator: auth.authenticator,
   logger,
 });

@@ -3,15 +3,18 @@ import type { ExperimentUseCases } from '../use-cases/experiments.js';
 import type { ScheduleDefinition } from '../domain/schedule.js';
 import type { ScheduleUseCases } from '../use-cases/schedules.js';
 import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
+import type { ReportUseCases } from '../use-cases/report.js';
 import type { Page } from '../ports.js';
 import { swaggerUiHtml } from './docs.js';
 import { json, noContent, type ApiRequest, type ApiResponse } from './http.js';
 import { openapi } from './openapi.js';
+import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './report-format.js';
 
 export interface RouteDeps {
   experiments: ExperimentUseCases;
   trials: TrialUseCases;
   schedules: ScheduleUseCases;
+  report: ReportUseCases;
   docsAssetsBase: string;
 }
 
@@ -50,6 +53,21 @@ function created(request: ApiRequest, resource: { id: string }, collection: stri
 
 const limitOf = (request: ApiRequest): number => Number(request.query['limit']);
 const tokenOf = (request: ApiRequest): string | undefined => request.query['next_token'] as string | undefined;
+const queryText = (request: ApiRequest, name: string): string | undefined => request.query[name] as string | undefined;
+
+/** GET /report: XML by default, JUnit or JSON on request, built within the report limits. */
+async function report(deps: RouteDeps, r: ApiRequest): Promise<ApiResponse> {
+  const format = chooseReportFormat(queryText(r, 'format'), r.headers['accept']);
+  const body = await deps.report.render(
+    { trialId: queryText(r, 'trial-id'), experiment: queryText(r, 'experiment'), from: queryText(r, 'from'), to: queryText(r, 'to') },
+    format,
+  );
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': REPORT_CONTENT_TYPES[format], 'Content-Disposition': `inline; filename="${REPORT_FILE_NAMES[format]}"`, Vary: 'Accept' },
+    body,
+  };
+}
 
 export function makeRoutes(deps: RouteDeps): Route[] {
   const { experiments, trials, schedules } = deps;
@@ -149,9 +167,10 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       path: '/experiment/{experiment_id}/schedule/{schedule_id}',
       access: 'write',
       handle: async (r) => {
-        await schedules.delete(expId(r), schedId(r));
+        await schedules.delete(expId(r), schedId(r), r.caller);
         return noContent();
       },
     },
+    { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
   ];
 }

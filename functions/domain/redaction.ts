@@ -1,4 +1,6 @@
-import type { Json } from './types.js';
+import type { Step } from './experiment.js';
+import { findPlaceholders } from './templating.js';
+import type { Json, JsonObject } from './types.js';
 
 export const REDACTED = '***';
 
@@ -73,6 +75,9 @@ export function collectSecrets(value: Json): string[] {
         if (isSecretKey(key)) addAll(child);
         else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(child)) {
           for (const [authKey, authValue] of Object.entries(child)) if (!AUTHENTICATION_VISIBLE.has(authKey)) addAll(authValue);
+          // What the step actually sends for basic authentication, in case a server echoes it back.
+          const { username, password } = child;
+          if (typeof username === 'string' || typeof password === 'string') addAll(Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64'));
         } else walk(child);
       }
     }
@@ -88,4 +93,60 @@ export function scrubText(text: string, secrets: readonly string[]): string {
     if (secret.length >= MIN_SCRUB_LENGTH) out = out.split(secret).join(REDACTED);
   }
   return out;
+}
+
+/** Strings of `value` in which `visit` finds something, at secret positions only (the positions `redact` hides). */
+function visitSecretPositions(value: Json, visit: (secretValue: Json) => void): void {
+  if (Array.isArray(value)) {
+    value.forEach((item) => visitSecretPositions(item, visit));
+  } else if (isObject(value)) {
+    for (const [key, child] of Object.entries(value)) {
+      if (isSecretKey(key)) visit(child);
+      else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(child)) {
+        for (const [authKey, authValue] of Object.entries(child)) if (!AUTHENTICATION_VISIBLE.has(authKey)) visit(authValue);
+      } else visitSecretPositions(child, visit);
+    }
+  }
+}
+
+/**
+ * Parameters that hold credentials: those with a secret-looking name (`token`,
+ * `db_password`) and those a step puts in a secret position (`Authorization:
+ * "Bearer {{ t }}"`, `authentication.password: "{{ p }}"`), sorted.
+ */
+export function secretParameterNames(steps: readonly Step[], parameters: JsonObject): string[] {
+  const names = new Set(Object.keys(parameters).filter(isSecretKey));
+  for (const step of steps) visitSecretPositions(step.where, (secretValue) => findPlaceholders(secretValue).forEach((name) => names.add(name)));
+  return [...names].sort();
+}
+
+/** The strings to scrub from free text for these parameters' values (longest first). */
+export function parameterSecrets(parameters: JsonObject, names: readonly string[]): string[] {
+  const secrets = new Set<string>();
+  for (const name of names) {
+    if (!Object.hasOwn(parameters, name)) continue;
+    const found = collectSecrets({ secret: parameters[name] as Json });
+    found.forEach((secret) => secrets.add(secret));
+  }
+  return [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** `parameters` with the named ones hidden, for a record kept after the run. */
+export function hideParameters(parameters: JsonObject, names: readonly string[]): JsonObject {
+  const out: JsonObject = { ...parameters };
+  for (const name of names) if (Object.hasOwn(out, name)) out[name] = hide(out[name] as Json);
+  return out;
+}
+
+/** A copy of `value` with every secret scrubbed out of its strings (keys are left alone). */
+export function scrubJson(value: Json, secrets: readonly string[]): Json {
+  if (secrets.length === 0) return value;
+  if (typeof value === 'string') return scrubText(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, secrets));
+  if (isObject(value)) {
+    const out: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) out[key] = scrubJson(item, secrets);
+    return out;
+  }
+  return value;
 }

@@ -22,7 +22,7 @@
 import type { Experiment, Step, StepList } from '../domain/experiment.js';
 import { ConflictError } from '../domain/errors.js';
 import { evaluateExpectations } from '../domain/expectations.js';
-import { collectSecrets, redact, scrubText } from '../domain/redaction.js';
+import { collectSecrets, hideParameters, parameterSecrets, redact, scrubJson, scrubText, secretParameterNames } from '../domain/redaction.js';
 import { interpolate, missingParameters, resolveParameters } from '../domain/templating.js';
 import { assertTransition, emptyTrialRecord, isFinal, type Trial, type TrialRecord, type TrialRecordEntry, type TrialStatus } from '../domain/trial.js';
 import type { Json, JsonObject } from '../domain/types.js';
@@ -77,6 +77,15 @@ const consoleLogger: ExecutorLogger = {
   warn: (message, extra) => console.warn(message, extra ?? {}),
   error: (message, extra) => console.error(message, extra ?? {}),
 };
+
+function stepsOf(experiment: Experiment | undefined): Step[] {
+  return experiment ? [...experiment.pre_steps, ...experiment.steps, ...experiment.post_steps] : [];
+}
+
+/** The values of parameters that hold credentials, to scrub from everything a run records. */
+function secretsOfParameters(experiment: Experiment | undefined, params: JsonObject): string[] {
+  return parameterSecrets(params, secretParameterNames(stepsOf(experiment), params));
+}
 
 /** `step 2 ("probe")`, numbered from 1 within its list. */
 function stepLabel(phase: StepList, index: number, step: Step | undefined): string {
@@ -215,8 +224,10 @@ class TrialRun {
   constructor(
     private readonly deps: Required<Pick<RunTrialDeps, 'trials' | 'registry' | 'clock'>> & { logger: ExecutorLogger; stopPollMs: number },
     private readonly trialId: string,
-    private readonly experiment: Experiment | undefined,
+    readonly experiment: Experiment | undefined,
     private readonly params: JsonObject,
+    /** Values of credential parameters: scrubbed from the record like the step's own secrets. */
+    private readonly paramSecrets: readonly string[],
     readonly record: TrialRecord,
     /** The status last read from the store: `Stop Initiated` means stop. */
     public status: TrialStatus,
@@ -296,9 +307,10 @@ class TrialRun {
   private async runStep(phase: StepList, index: number, step: Step, main: boolean): Promise<StepOutcome> {
     const { registry, logger, trials } = this.deps;
     const where = this.whereOf(step);
-    const secrets = collectSecrets(where);
+    const secrets = [...new Set([...collectSecrets(where), ...this.paramSecrets])].sort((a, b) => b.length - a.length);
     const scrub = (text: string): string => scrubText(text, secrets);
-    const entry: TrialRecordEntry = { step_name: step.step, step_parameters: redact(where) as JsonObject, logs: [this.log.info(`Starting ${step.do} step "${step.step}".`)] };
+    const stepParameters = scrubJson(redact(where), secrets) as JsonObject;
+    const entry: TrialRecordEntry = { step_name: step.step, step_parameters: stepParameters, logs: [this.log.info(`Starting ${step.do} step "${step.step}".`)] };
     const finish = async (outcome: StepOutcome, line: string): Promise<StepOutcome> => {
       entry.logs.push(line);
       await this.save();
@@ -360,10 +372,14 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   const log = new TrialLog(clock);
   const nowIso = (): string => clock.now().toISOString();
 
-  /** A conditional status change from the status just read; undefined when the trial moved meanwhile. */
-  async function move(trial: Trial, to: TrialStatus, changes: Parameters<TrialStore['transition']>[3]): Promise<Trial | undefined> {
+  /**
+   * A conditional status change from the status just read; undefined when the trial moved meanwhile.
+   * The final move also hides the trial's credential parameters: the record kept forever holds no secret.
+   */
+  async function move(trial: Trial, to: TrialStatus, changes: Parameters<TrialStore['transition']>[3], experiment?: Experiment): Promise<Trial | undefined> {
     assertTransition(trial.status, to);
-    return trials.transition(trial.id, [trial.status], to, changes);
+    const sealed = isFinal(to) ? { ...changes, parameters: hideParameters(trial.parameters, secretParameterNames(stepsOf(experiment), trial.parameters)) } : changes;
+    return trials.transition(trial.id, [trial.status], to, sealed);
   }
 
   function withResult(record: TrialRecord, lines: string[]): TrialRecord {
@@ -382,7 +398,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       // The verdict's first line is its headline; a Succeeded headline would contradict the Stopped one.
       const kept = verdict.status === 'Succeeded' ? verdict.lines.slice(1) : verdict.lines;
       const lines = stopping && verdict.status !== 'Stopped' ? [log.error(`Trial Stopped: a stop was requested before the trial could end ${verdict.status}.`), ...kept] : verdict.lines;
-      const ended = await move(current, status, { completed_at: nowIso(), trial_record: withResult(run.record, lines) });
+      const ended = await move(current, status, { completed_at: nowIso(), trial_record: withResult(run.record, lines) }, run.experiment);
       if (ended) {
         logger.info('Trial finished', { trialId: trial.id, status });
         return { outcome: 'ran', status };
@@ -402,12 +418,12 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
 
   async function stopQueued(trial: Trial): Promise<RunTrialResult | undefined> {
     const record = withResult(trial.trial_record, [log.error('Trial Stopped: a stop was requested before the trial started; no step was run.')]);
-    const ended = await move(trial, 'Stopped', { completed_at: nowIso(), trial_record: record });
+    const ended = await move(trial, 'Stopped', { completed_at: nowIso(), trial_record: record }, await loadExperiment(trial));
     return ended ? { outcome: 'ran', status: 'Stopped' } : undefined;
   }
 
-  async function invalid(trial: Trial, message: string): Promise<RunTrialResult | undefined> {
-    const ended = await move(trial, 'Invalid', { completed_at: nowIso(), trial_record: withResult(emptyTrialRecord(), [log.error(message)]) });
+  async function invalid(trial: Trial, message: string, experiment?: Experiment): Promise<RunTrialResult | undefined> {
+    const ended = await move(trial, 'Invalid', { completed_at: nowIso(), trial_record: withResult(emptyTrialRecord(), [log.error(message)]) }, experiment);
     return ended ? { outcome: 'ran', status: 'Invalid' } : undefined;
   }
 
@@ -418,11 +434,11 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     const missing = missingParameters([...experiment.pre_steps, ...experiment.steps, ...experiment.post_steps], params);
     if (missing.length > 0) {
       const names = missing.map((name) => `"${name}"`).join(', ');
-      return invalid(trial, `Trial Invalid: no value for parameter(s) ${names} in the trial, schedule or experiment parameters.`);
+      return invalid(trial, `Trial Invalid: no value for parameter(s) ${names} in the trial, schedule or experiment parameters.`, experiment);
     }
     const started = await move(trial, 'In Progress', { executed_at: nowIso(), trial_record: emptyTrialRecord() });
     if (!started) return undefined;
-    const run = new TrialRun(runDeps, trial.id, experiment, params, emptyTrialRecord(), started.status, deadline);
+    const run = new TrialRun(runDeps, trial.id, experiment, params, secretsOfParameters(experiment, params), emptyTrialRecord(), started.status, deadline);
     const verdict = await run.runMainSteps();
     const failedPost = await run.runPostSteps();
     if (failedPost.length > 0) {
@@ -453,7 +469,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     if (!experiment) lines.push(log.error(`Experiment ${trial.experiment} does not exist, so no post step could run.`));
     logger.warn('Recovering an interrupted trial', { trialId: trial.id, status: trial.status });
     const params = resolveParameters(experiment?.parameters, trial.parameters);
-    const run = new TrialRun(runDeps, trial.id, experiment, params, record, trial.status, undefined);
+    const run = new TrialRun(runDeps, trial.id, experiment, params, secretsOfParameters(experiment, params), record, trial.status, undefined);
     const postFrom = !point ? (experiment?.post_steps.length ?? 0) : point.phase === 'post_steps' ? point.index : 0;
     const failedPost = await run.runPostSteps(postFrom);
     if (failedPost.length > 0) lines.push(log.error(`${failedPost.join(', ')} failed.`));

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { AuthConfigError } from '../api/auth/auth-config.js';
+import { authenticatorFromEnv, describeAuth, type ConfiguredAuth } from '../api/auth/configure.js';
 import { integer, optional } from '../config.js';
 import { createLogger } from '../logging.js';
 import { startLocalServer } from './server.js';
@@ -11,9 +13,21 @@ const logger = createLogger('kallisti-local', optional(process.env, 'LOG_LEVEL',
 const port = integer(process.env, 'PORT', 3000);
 const dataDir = path.resolve(optional(process.env, 'KALLISTI_DATA_DIR', '.kallisti'));
 
-const server = await startLocalServer({ port, dataDir, logger });
+let auth: ConfiguredAuth;
+try {
+  auth = authenticatorFromEnv(process.env, logger);
+} catch (error) {
+  if (!(error instanceof AuthConfigError)) throw error;
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(1);
+}
+if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknown) => console.warn(`Could not load the signing keys yet (${String(error)}); they are fetched again on the first request.`));
+
+const server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator });
 console.log(`Kallisti Serverless (local mode) listening on ${server.url}`);
 console.log(`  Swagger UI: ${server.url}/docs    data: ${dataDir}`);
+if (auth.mode === 'open') console.warn(`\n  WARNING: ${describeAuth(auth)}\n`);
+else console.log(`  ${describeAuth(auth)}`);
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {

@@ -7,7 +7,7 @@ import { startLocalDynamo, type LocalDynamo } from '../adapters/local/dynalite.j
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { DEFAULT_MAX_BODY_BYTES, makeApiHandler } from '../api/app.js';
-import { openAccess } from '../api/identity.js';
+import { openAccess, type Authenticator } from '../api/identity.js';
 import { makeRoutes } from '../api/routes.js';
 import { LocalScheduler } from '../adapters/local/local-scheduler.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
@@ -37,6 +37,8 @@ export interface LocalServerOptions {
   tableName?: string;
   clock?: Clock;
   logger?: AppLogger;
+  /** Who may call what (see api/auth/configure.ts); open access when omitted. */
+  authenticator?: Authenticator;
 }
 
 export interface LocalServer {
@@ -86,7 +88,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger });
   const handler = makeApiHandler({
     routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX }),
-    authenticator: openAccess,
+    authenticator: options.authenticator ?? openAccess,
     logger,
   });
   const assetsDir = swaggerUiDir();

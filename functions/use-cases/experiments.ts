@@ -1,3 +1,4 @@
+import { deletedError, isDeleted } from '../domain/deletion.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { normaliseDefinition, type Experiment, type ExperimentDefinition } from '../domain/experiment.js';
 import type { ModuleRegistry } from '../modules/registry.js';
@@ -9,8 +10,8 @@ export interface ExperimentDeps {
   registry: ModuleRegistry;
   clock: Clock;
   ids: IdGenerator;
-  /** Removes what hangs off an experiment (its schedules) before it is marked deleted. */
-  beforeDelete?: (experimentId: string) => Promise<void>;
+  /** Removes what hangs off an experiment (its schedules) before it is marked deleted, on behalf of `caller`. */
+  beforeDelete?: (experimentId: string, caller: Caller) => Promise<void>;
 }
 
 function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): void {
@@ -21,9 +22,11 @@ function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: M
 export function makeExperimentUseCases(deps: ExperimentDeps) {
   const { experiments, registry, clock, ids } = deps;
 
+  /** A live experiment; the 404 for a deleted one says who deleted it and when. */
   async function load(id: string): Promise<Experiment> {
-    const experiment = await experiments.get(id);
+    const experiment = await experiments.get(id, { includeDeleted: true });
     if (!experiment) throw new NotFoundError(`Experiment ${id} not found`);
+    if (isDeleted(experiment)) throw deletedError('Experiment', id, experiment);
     return experiment;
   }
 
@@ -94,7 +97,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
      */
     async delete(id: string, caller: Caller): Promise<void> {
       await load(id);
-      await deps.beforeDelete?.(id);
+      await deps.beforeDelete?.(id, caller);
       await experiments.markDeleted(id, caller.id, clock.now().toISOString());
     },
   };

@@ -1,4 +1,5 @@
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
+import { deletedError, isDeleted } from '../domain/deletion.js';
 import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Schedule, ScheduleDefinition, ScheduleView } from '../domain/schedule.js';
 import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
@@ -36,15 +37,18 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
   const { schedules, experiments, trials, cloud, clock, ids } = deps;
 
   async function liveExperiment(experimentId: string) {
-    const experiment = await experiments.get(experimentId);
+    const experiment = await experiments.get(experimentId, { includeDeleted: true });
     if (!experiment) throw new NotFoundError(`Experiment ${experimentId} not found`);
+    if (isDeleted(experiment)) throw deletedError('Experiment', experimentId, experiment);
     return experiment;
   }
 
+  /** A live schedule of a live experiment; the 404 for a deleted one says who deleted it and when. */
   async function load(experimentId: string, scheduleId: string): Promise<Schedule> {
     await liveExperiment(experimentId);
-    const schedule = await schedules.get(experimentId, scheduleId);
+    const schedule = await schedules.get(experimentId, scheduleId, { includeDeleted: true });
     if (!schedule) throw new NotFoundError(`Schedule ${scheduleId} not found`);
+    if (isDeleted(schedule)) throw deletedError('Schedule', scheduleId, schedule);
     return schedule;
   }
 
@@ -72,9 +76,10 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     return { view: { ...schedule, trials: result.items }, nextToken: result.nextToken };
   }
 
-  async function remove(schedule: Schedule): Promise<void> {
-    await schedules.delete(schedule.experiment_id, schedule.id);
-    await orUndo(() => cloud.disarm(schedule), () => schedules.create(schedule), 'delete the schedule');
+  /** Soft delete (kept for audit with who and when), then the cloud schedule; if the cloud refuses, the mark is undone. */
+  async function remove(schedule: Schedule, caller: Caller): Promise<void> {
+    await schedules.markDeleted(schedule.experiment_id, schedule.id, caller.id, clock.now().toISOString());
+    await orUndo(() => cloud.disarm(schedule), () => schedules.restore(schedule), 'delete the schedule');
   }
 
   return {
@@ -153,18 +158,18 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       return (await withTrials(stored, { limit: TRIALS_IN_LIST })).view;
     },
 
-    /** Removes the schedule and its cloud schedule(s); trials it started stay. */
-    async delete(experimentId: string, scheduleId: string): Promise<void> {
-      await remove(await load(experimentId, scheduleId));
+    /** Deletes the schedule (soft: kept for audit, gone from the API) and its cloud schedule(s); trials it started stay. */
+    async delete(experimentId: string, scheduleId: string, caller: Caller): Promise<void> {
+      await remove(await load(experimentId, scheduleId), caller);
     },
 
     /** Cascade for a deleted experiment: every schedule goes, store and cloud. */
-    async deleteAllOf(experimentId: string): Promise<void> {
+    async deleteAllOf(experimentId: string, caller: Caller): Promise<void> {
       let nextToken: string | undefined;
       do {
-        // Always read the first page again: deleting shifts what a token would point at.
-        const page = await schedules.listByExperiment(experimentId, { limit: 100 });
-        for (const schedule of page.items) await remove(schedule);
+        // Deleted schedules keep their place in the partition, so a token stays valid while we delete.
+        const page = await schedules.listByExperiment(experimentId, { limit: 100, nextToken });
+        for (const schedule of page.items) await remove(schedule, caller);
         nextToken = page.nextToken;
       } while (nextToken);
     },

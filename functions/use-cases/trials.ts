@@ -1,4 +1,6 @@
+import { isDeleted } from '../domain/deletion.js';
 import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { redact } from '../domain/redaction.js';
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import type { JsonObject, StringMap } from '../domain/types.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
@@ -18,6 +20,15 @@ export interface TrialDeps {
   ids: IdGenerator;
 }
 
+/**
+ * A trial as the API shows it: parameters with credential-looking names (token,
+ * password, secret, key...) are masked, so read access never hands out what a
+ * writer passed in. The worker reads the store, not this view.
+ */
+export function trialView(trial: Trial): Trial {
+  return { ...trial, parameters: redact(trial.parameters) as JsonObject };
+}
+
 export function makeTrialUseCases(deps: TrialDeps) {
   const { trials, experiments, queue, clock, ids } = deps;
 
@@ -30,9 +41,13 @@ export function makeTrialUseCases(deps: TrialDeps) {
      *    silently, and the caller gets a 503.
      */
     async create(input: TrialInput, caller: Caller): Promise<Trial> {
-      const experiment = await experiments.get(input.experiment);
+      const experiment = await experiments.get(input.experiment, { includeDeleted: true });
       if (!experiment) {
         throw new ValidationError('Unknown experiment', [{ path: 'experiment', message: `no experiment with id ${input.experiment}` }]);
+      }
+      if (isDeleted(experiment)) {
+        const message = `experiment ${input.experiment} was deleted by ${experiment.deleted_by} at ${experiment.deleted_at}`;
+        throw new ValidationError('Deleted experiment', [{ path: 'experiment', message }]);
       }
       const now = clock.now().toISOString();
       const trial: Trial = {
@@ -63,17 +78,18 @@ export function makeTrialUseCases(deps: TrialDeps) {
         await trials.transition(trial.id, ['Scheduled'], 'Aborted', { trial_record: record, completed_at: clock.now().toISOString() });
         throw new DependencyError('The trial could not be queued; it was recorded as Aborted. Try again.', { cause: error });
       }
-      return trial;
+      return trialView(trial);
     },
 
     async get(id: string): Promise<Trial> {
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
-      return trial;
+      return trialView(trial);
     },
 
-    list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
-      return trials.list(filter, page);
+    async list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
+      const result = await trials.list(filter, page);
+      return { ...result, items: result.items.map(trialView) };
     },
 
     /**
@@ -84,10 +100,10 @@ export function makeTrialUseCases(deps: TrialDeps) {
      */
     async stop(id: string): Promise<Trial> {
       const stopped = await trials.transition(id, ['Scheduled', 'In Progress'], 'Stop Initiated');
-      if (stopped) return stopped;
+      if (stopped) return trialView(stopped);
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
-      if (trial.status === 'Stop Initiated') return trial;
+      if (trial.status === 'Stop Initiated') return trialView(trial);
       throw new ForbiddenError(`Trial ${id} is ${trial.status}; only a Scheduled or In Progress trial can be stopped.`);
     },
   };

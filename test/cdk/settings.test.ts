@@ -18,7 +18,7 @@ describe('readSettings', () => {
   });
 
   it('sets only the auth settings given, and the alarm e-mail only when given', () => {
-    expect(read({ authIssuer: 'https://id.example.com/' }).auth).toEqual({ issuer: 'https://id.example.com/' });
+    expect(read({ authIssuer: 'https://id.example.com/' }).auth).toEqual({ KALLISTI_AUTH_JWT_ISSUER: 'https://id.example.com/' });
     expect(read({})).not.toHaveProperty('alarmEmail');
     expect(read({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
   });

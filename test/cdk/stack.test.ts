@@ -19,6 +19,8 @@ beforeAll(() => {
     authJwksUri: 'https://id.example.com/.well-known/jwks.json',
     authIssuer: 'https://id.example.com/',
     authAudience: 'kallisti',
+    authGroupsClaim: 'cognito:groups',
+    authWriteGroups: 'chaos-engineers',
     logLevel: 'debug',
     logRetentionDays: '365',
     throttleRateLimit: '20',
@@ -181,6 +183,8 @@ describe('KallistiStack', () => {
         KALLISTI_AUTH_JWKS_URI: 'https://id.example.com/.well-known/jwks.json',
         KALLISTI_AUTH_JWT_ISSUER: 'https://id.example.com/',
         KALLISTI_AUTH_JWT_AUDIENCE: 'kallisti',
+        KALLISTI_AUTH_GROUPS_CLAIM: 'cognito:groups',
+        KALLISTI_AUTH_WRITE_GROUPS: 'chaos-engineers',
         KALLISTI_SCHEDULE_GROUP: 'kallisti-prod',
       });
     });

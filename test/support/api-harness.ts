@@ -4,6 +4,7 @@ import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.
 import { makeApiHandler } from '../../functions/api/app.js';
 import { openAccess, type Authenticator } from '../../functions/api/identity.js';
 import { makeRoutes } from '../../functions/api/routes.js';
+import type { AppLogger } from '../../functions/logging.js';
 import type { CloudScheduler, TrialQueue } from '../../functions/ports.js';
 import type { Schedule } from '../../functions/domain/schedule.js';
 import { buildUseCases } from '../../functions/wiring.js';
@@ -52,15 +53,15 @@ export interface CallResult {
 }
 
 /** The real API handler (router, validation, use cases) on dynalite, called with API Gateway events. */
-export async function startApiHarness(options: { authenticator?: Authenticator } = {}) {
+export async function startApiHarness(options: { authenticator?: Authenticator; logger?: AppLogger } = {}) {
   const dynamo = await startTestDynamo();
   const queue = new RecordingQueue();
   const experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
   const trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
   const schedules = new DynamoScheduleStore(dynamo.documentClient, dynamo.tableName);
   const cloud = new RecordingCloud();
-  const useCases = buildUseCases({ experiments, trials, schedules, queue, cloud });
-  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess });
+  const useCases = buildUseCases({ experiments, trials, schedules, queue, cloud, logger: options.logger });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
 
   async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
     const result = await handler(apiEvent(method, path, body, headers), lambdaContext);

@@ -1,30 +1,52 @@
+import type { DeletionMarker } from '../../functions/domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../functions/domain/errors.js';
 import type { Schedule } from '../../functions/domain/schedule.js';
 import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../functions/ports.js';
 
-/** ScheduleStore in memory, with the DynamoDB adapter's firing rules. */
+type Item = Schedule & Partial<DeletionMarker> & { last_fired_time?: string };
+
+/** ScheduleStore in memory, with the DynamoDB adapter's firing and soft-delete rules. */
 export class MemoryScheduleStore implements ScheduleStore {
-  readonly items = new Map<string, Schedule & { last_fired_time?: string }>();
+  readonly items = new Map<string, Item>();
   readonly firings = new Map<string, string>();
+
+  private live(): Item[] {
+    return [...this.items.values()].filter((s) => s.deleted_at === undefined);
+  }
 
   async create(schedule: Schedule): Promise<void> {
     if (this.items.has(schedule.id)) throw new ConflictError('exists');
     this.items.set(schedule.id, structuredClone(schedule));
   }
 
-  async get(experimentId: string, scheduleId: string): Promise<Schedule | undefined> {
+  async get(experimentId: string, scheduleId: string, options: { includeDeleted?: boolean } = {}): Promise<(Schedule & Partial<DeletionMarker>) | undefined> {
     const item = this.items.get(scheduleId);
     if (!item || item.experiment_id !== experimentId) return undefined;
+    if (item.deleted_at !== undefined && !options.includeDeleted) return undefined;
     const { last_fired_time: _ignored, ...schedule } = structuredClone(item);
     return schedule;
   }
 
   async update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule> {
     const item = this.items.get(schedule.id);
-    if (!item) throw new NotFoundError('missing');
+    if (!item || item.deleted_at !== undefined) throw new NotFoundError('missing');
     if (item.updated_at !== expectedUpdatedAt) throw new ConflictError('changed');
     Object.assign(item, structuredClone({ ...schedule, recurrence_left: resetLeft ? schedule.recurrence_left : item.recurrence_left }));
     return (await this.get(schedule.experiment_id, schedule.id)) as Schedule;
+  }
+
+  async markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<void> {
+    const item = this.items.get(scheduleId);
+    if (!item || item.experiment_id !== experimentId || item.deleted_at !== undefined) throw new NotFoundError('missing');
+    Object.assign(item, { deleted_at: at, deleted_by: by, updated_at: at, updated_by: by });
+  }
+
+  async restore(schedule: Schedule): Promise<void> {
+    const item = this.items.get(schedule.id);
+    if (!item) throw new NotFoundError('missing');
+    delete item.deleted_at;
+    delete item.deleted_by;
+    Object.assign(item, { updated_at: schedule.updated_at, updated_by: schedule.updated_by });
   }
 
   async delete(_experimentId: string, scheduleId: string): Promise<void> {
@@ -32,11 +54,11 @@ export class MemoryScheduleStore implements ScheduleStore {
   }
 
   async listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>> {
-    return { items: [...this.items.values()].filter((s) => s.experiment_id === experimentId).slice(0, page.limit) };
+    return { items: this.live().filter((s) => s.experiment_id === experimentId).slice(0, page.limit) };
   }
 
   async listAll(page: PageRequest): Promise<Page<Schedule>> {
-    return { items: [...this.items.values()].slice(0, page.limit) };
+    return { items: this.live().slice(0, page.limit) };
   }
 
   async claimFiring(firing: ScheduleFiring, trialId: string): Promise<string> {
@@ -47,7 +69,7 @@ export class MemoryScheduleStore implements ScheduleStore {
 
   async applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
     const item = this.items.get(firing.schedule_id);
-    if (!item) return { outcome: 'missing' };
+    if (!item || item.deleted_at !== undefined) return { outcome: 'missing' };
     const last = item.last_fired_time;
     if (last === firing.scheduled_time) return { outcome: 'already-applied', schedule: structuredClone(item) };
     if (last !== undefined && last > firing.scheduled_time) return { outcome: 'stale', schedule: structuredClone(item) };

@@ -1,9 +1,10 @@
+import type { DeletionMarker } from '../../functions/domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../functions/domain/errors.js';
 import type { Experiment, ExperimentDefinition } from '../../functions/domain/experiment.js';
 import { normaliseDefinition } from '../../functions/domain/experiment.js';
 import type { ScheduleTrialSummary } from '../../functions/domain/schedule.js';
 import { emptyTrialRecord, isFinal, type Trial, type TrialStatus } from '../../functions/domain/trial.js';
-import type { Clock, ExperimentStore, Page, PageRequest, TrialProgress, TrialStore } from '../../functions/ports.js';
+import type { Clock, ExperimentStore, Page, PageRequest, TimeRange, TrialProgress, TrialStore } from '../../functions/ports.js';
 
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {
@@ -35,17 +36,17 @@ function paginate<T>(items: T[], page: PageRequest): Page<T> {
 
 /** ExperimentStore in memory; deleted experiments stay, marked, like the real one. */
 export class MemoryExperimentStore implements ExperimentStore {
-  readonly items = new Map<string, { experiment: Experiment; deleted: boolean }>();
+  readonly items = new Map<string, { experiment: Experiment; deleted: boolean; marker?: DeletionMarker }>();
 
   async create(experiment: Experiment): Promise<void> {
     if (this.items.has(experiment.id)) throw new ConflictError(`Experiment ${experiment.id} exists`);
     this.items.set(experiment.id, { experiment: structuredClone(experiment), deleted: false });
   }
 
-  async get(id: string, options?: { includeDeleted?: boolean }): Promise<Experiment | undefined> {
+  async get(id: string, options?: { includeDeleted?: boolean }): Promise<(Experiment & Partial<DeletionMarker>) | undefined> {
     const entry = this.items.get(id);
     if (!entry || (entry.deleted && !options?.includeDeleted)) return undefined;
-    return structuredClone(entry.experiment);
+    return structuredClone({ ...entry.experiment, ...entry.marker });
   }
 
   async replace(experiment: Experiment): Promise<void> {
@@ -54,10 +55,11 @@ export class MemoryExperimentStore implements ExperimentStore {
     entry.experiment = structuredClone(experiment);
   }
 
-  async markDeleted(id: string): Promise<void> {
+  async markDeleted(id: string, by = 'tester', at = '2024-05-01T00:00:00.000Z'): Promise<void> {
     const entry = this.items.get(id);
     if (!entry || entry.deleted) throw new NotFoundError(`Experiment ${id} not found`);
     entry.deleted = true;
+    entry.marker = { deleted_at: at, deleted_by: by };
   }
 
   async list(page: PageRequest): Promise<Page<Experiment>> {
@@ -98,9 +100,12 @@ export class MemoryTrialStore implements TrialStore {
     return trial && structuredClone(trial);
   }
 
-  async list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
+  async list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>> {
     this.check();
-    const all = [...this.items.values()].filter((t) => !filter.experiment || t.experiment === filter.experiment);
+    const { from, to } = filter.range ?? {};
+    const all = [...this.items.values()].filter(
+      (t) => (!filter.experiment || t.experiment === filter.experiment) && (from === undefined || t.created_at >= from) && (to === undefined || t.created_at < to),
+    );
     return paginate(all.map((t) => structuredClone(t)), page);
   }
 
@@ -110,10 +115,10 @@ export class MemoryTrialStore implements TrialStore {
     return paginate(all.map((t) => ({ id: t.id, status: t.status, executed_at: t.executed_at })), page);
   }
 
-  async transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record'>> = {}): Promise<Trial | undefined> {
+  async transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>> = {}): Promise<Trial | undefined> {
     this.check();
     const trial = this.items.get(id);
-    if (!trial || !from.includes(trial.status)) return undefined;
+    if (!trial || isFinal(trial.status) || !from.includes(trial.status)) return undefined;
     this.transitions.push({ id, from: trial.status, to });
     Object.assign(trial, structuredClone(changes), { status: to });
     return structuredClone(trial);
@@ -122,7 +127,7 @@ export class MemoryTrialStore implements TrialStore {
   async saveProgress(id: string, progress: TrialProgress): Promise<Trial | undefined> {
     this.check();
     const trial = this.items.get(id);
-    if (!trial) return undefined;
+    if (!trial || (trial.status !== 'In Progress' && trial.status !== 'Stop Initiated')) return undefined;
     this.progressWrites += 1;
     trial.trial_record = structuredClone(progress.trial_record);
     return structuredClone(trial);

@@ -1,4 +1,5 @@
-import { collectSecrets, isSecretKey, redact, scrubText } from '../../functions/domain/redaction.js';
+import { collectSecrets, hideParameters, isSecretKey, parameterSecrets, redact, scrubJson, scrubText, secretParameterNames } from '../../functions/domain/redaction.js';
+import type { Step } from '../../functions/domain/experiment.js';
 
 describe('isSecretKey', () => {
   it.each(['Authorization', 'cookie', 'Set-Cookie', 'Proxy-Authorization', 'password', 'DB_PASSWORD', 'clientSecret', 'api_token', 'X-Api-Key', 'keyId'])('treats %s as secret', (key) => {
@@ -45,5 +46,32 @@ describe('collectSecrets and scrubText', () => {
 
   it('leaves very short secrets out of text scrubbing', () => {
     expect(collectSecrets({ password: 'ab' })).toEqual([]);
+  });
+});
+
+describe('credential parameters', () => {
+  const steps: Step[] = [
+    { step: 'a', do: 'cm.http_request', where: { url: 'http://x/{{ path }}', headers: { Authorization: 'Bearer {{ bearer }}', Accept: '{{ accept }}' } } },
+    { step: 'b', do: 'cm.http_request', where: { url: 'http://x', authentication: { type: '{{ kind }}', username: '{{ user }}', password: '{{ pass }}' } } },
+  ];
+  const params = { path: 'p', bearer: 'b3arer-value', accept: 'json', kind: 'basic', user: 'svc', pass: 'pa55word', api_token: 't0ken-value', region: 'eu' };
+
+  it('finds parameters used in secret positions and parameters with secret names', () => {
+    expect(secretParameterNames(steps, params)).toEqual(['api_token', 'bearer', 'pass', 'user']);
+  });
+
+  it('collects their values for scrubbing and hides them in a kept record', () => {
+    const names = secretParameterNames(steps, params);
+    expect(parameterSecrets(params, names)).toEqual(['b3arer-value', 't0ken-value', 'pa55word', 'svc']);
+    expect(hideParameters(params, names)).toEqual({ ...params, bearer: '***', pass: '***', user: '***', api_token: '***' });
+    expect(params.bearer).toBe('b3arer-value');
+  });
+
+  it('scrubs secrets out of every string of a JSON value, keys untouched', () => {
+    expect(scrubJson({ url: 'http://x/?k=s3cret', s3cret: ['a s3cret b', 1, null] }, ['s3cret'])).toEqual({ url: 'http://x/?k=***', s3cret: ['a *** b', 1, null] });
+  });
+
+  it('collects the Basic header a basic authentication sends', () => {
+    expect(collectSecrets({ authentication: { type: 'basic', username: 'svc', password: 'pa55word' } })).toContain(Buffer.from('svc:pa55word').toString('base64'));
   });
 });

@@ -1,4 +1,5 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DeletionMarker } from '../../domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Schedule } from '../../domain/schedule.js';
 import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../ports.js';
@@ -12,11 +13,16 @@ const key = (experimentId: string, scheduleId: string) => ({ pk: partition(exper
 const firingKey = (firing: ScheduleFiring) => ({ pk: partition(firing.experiment_id), sk: `FIRING#${firing.schedule_id}#${firing.scheduled_time}` });
 const INTERNAL = new Set(['pk', 'sk', 'type', 'last_fired_time', INDEXES.byType.pk, INDEXES.byType.sk]);
 
-function toSchedule(item: Record<string, unknown>): Schedule {
+/** Deleted schedules stay as audit records; every read and write below skips them. */
+const LIVE = 'attribute_not_exists(deleted_at)';
+
+function toSchedule(item: Record<string, unknown>): Schedule & Partial<DeletionMarker> {
   const schedule: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) if (!INTERNAL.has(name)) schedule[name] = value;
-  return schedule as unknown as Schedule;
+  return schedule as unknown as Schedule & Partial<DeletionMarker>;
 }
+
+const isDeletedItem = (item: Record<string, unknown>): boolean => item['deleted_at'] !== undefined;
 
 /**
  * Schedules live in their experiment's partition (listing them is one Query);
@@ -25,12 +31,20 @@ function toSchedule(item: Record<string, unknown>): Schedule {
  * schedule makes "one decrement per firing" a conditional update: firings
  * reach the worker in order through the FIFO queue, so a firing not later
  * than the last one counted has been counted already.
+ *
+ * Deleting a schedule marks it (`deleted_at`, `deleted_by`) and drops it from
+ * the gsi1 index, so `listAll` (local arming) no longer finds it; reads, lists,
+ * updates and firings all skip marked schedules.
  */
 export class DynamoScheduleStore implements ScheduleStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
+
+  private static indexKeys(schedule: Schedule): Record<string, string> {
+    return { [INDEXES.byType.pk]: TYPE, [INDEXES.byType.sk]: `${schedule.created_at}#${schedule.id}` };
+  }
 
   async create(schedule: Schedule): Promise<void> {
     try {
@@ -41,8 +55,7 @@ export class DynamoScheduleStore implements ScheduleStore {
             ...schedule,
             ...key(schedule.experiment_id, schedule.id),
             type: TYPE,
-            [INDEXES.byType.pk]: TYPE,
-            [INDEXES.byType.sk]: `${schedule.created_at}#${schedule.id}`,
+            ...DynamoScheduleStore.indexKeys(schedule),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
@@ -53,9 +66,11 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
-  async get(experimentId: string, scheduleId: string): Promise<Schedule | undefined> {
+  async get(experimentId: string, scheduleId: string, options: { includeDeleted?: boolean } = {}): Promise<(Schedule & Partial<DeletionMarker>) | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(experimentId, scheduleId), ConsistentRead: true }));
-    return Item ? toSchedule(Item) : undefined;
+    if (!Item) return undefined;
+    if (isDeletedItem(Item) && !options.includeDeleted) return undefined;
+    return toSchedule(Item);
   }
 
   async update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule> {
@@ -88,7 +103,7 @@ export class DynamoScheduleStore implements ScheduleStore {
           TableName: this.tableName,
           Key: key(schedule.experiment_id, schedule.id),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: 'attribute_exists(pk) AND updated_at = :expected',
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND updated_at = :expected`,
           ExpressionAttributeNames: { '#parameters': 'parameters' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -102,6 +117,37 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
+  async markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(experimentId, scheduleId),
+          UpdateExpression: `SET deleted_at = :at, deleted_by = :by, updated_at = :at, updated_by = :by REMOVE ${INDEXES.byType.pk}, ${INDEXES.byType.sk}`,
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE}`,
+          ExpressionAttributeValues: { ':at': at, ':by': by },
+        }),
+      );
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) throw new NotFoundError(`Schedule ${scheduleId} not found`, { cause: error });
+      throw error;
+    }
+  }
+
+  async restore(schedule: Schedule): Promise<void> {
+    const index = DynamoScheduleStore.indexKeys(schedule);
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key(schedule.experiment_id, schedule.id),
+        UpdateExpression: 'SET updated_at = :updated_at, updated_by = :updated_by, #ipk = :ipk, #isk = :isk REMOVE deleted_at, deleted_by',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#ipk': INDEXES.byType.pk, '#isk': INDEXES.byType.sk },
+        ExpressionAttributeValues: { ':updated_at': schedule.updated_at, ':updated_by': schedule.updated_by, ':ipk': index[INDEXES.byType.pk], ':isk': index[INDEXES.byType.sk] },
+      }),
+    );
+  }
+
   async delete(experimentId: string, scheduleId: string): Promise<void> {
     try {
       await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(experimentId, scheduleId), ConditionExpression: 'attribute_exists(pk)' }));
@@ -111,33 +157,50 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
+  /**
+   * A page of live schedules. DynamoDB filters after it counts `Limit`, so a page
+   * with deleted schedules in it is topped up from the next ones: each query asks
+   * only for what is still missing, so the token always points just past the
+   * last schedule looked at.
+   */
+  private async livePage(input: Omit<QueryCommandInput, 'Limit' | 'ExclusiveStartKey' | 'FilterExpression'>, page: PageRequest, startKey: Record<string, unknown> | undefined): Promise<Page<Schedule>> {
+    const items: Schedule[] = [];
+    let exclusiveStartKey = startKey;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({ ...input, FilterExpression: LIVE, Limit: page.limit - items.length, ExclusiveStartKey: exclusiveStartKey }),
+      );
+      items.push(...(result.Items ?? []).map(toSchedule));
+      exclusiveStartKey = result.LastEvaluatedKey;
+    } while (exclusiveStartKey && items.length < page.limit);
+    return { items, nextToken: encodeToken(exclusiveStartKey) };
+  }
+
   async listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>> {
-    const result = await this.client.send(
-      new QueryCommand({
+    return this.livePage(
+      {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
         ExpressionAttributeValues: { ':pk': partition(experimentId), ':prefix': 'SCHEDULE#' },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
-      }),
+      },
+      page,
+      decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
     );
-    return { items: (result.Items ?? []).map(toSchedule), nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
   async listAll(page: PageRequest): Promise<Page<Schedule>> {
     const index = INDEXES.byType;
-    const result = await this.client.send(
-      new QueryCommand({
+    return this.livePage(
+      {
         TableName: this.tableName,
         IndexName: index.name,
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': index.pk },
         ExpressionAttributeValues: { ':pk': TYPE },
-        Limit: page.limit,
-        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: TYPE }),
-      }),
+      },
+      page,
+      decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: TYPE }),
     );
-    return { items: (result.Items ?? []).map(toSchedule), nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
   async claimFiring(firing: ScheduleFiring, trialId: string): Promise<string> {
@@ -158,7 +221,7 @@ export class DynamoScheduleStore implements ScheduleStore {
   }
 
   async applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
-    const fresh = 'attribute_exists(pk) AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)';
+    const fresh = `attribute_exists(pk) AND ${LIVE} AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)`;
     // A counted schedule loses one and records the firing in the same write...
     const counted = await this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, {
       ':one': 1,
@@ -172,7 +235,7 @@ export class DynamoScheduleStore implements ScheduleStore {
     if (forever) return { outcome: 'applied', schedule: forever };
 
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(firing.experiment_id, firing.schedule_id), ConsistentRead: true }));
-    if (!Item) return { outcome: 'missing' };
+    if (!Item || isDeletedItem(Item)) return { outcome: 'missing' };
     const schedule = toSchedule(Item);
     const last = Item['last_fired_time'] as string | undefined;
     if (last === firing.scheduled_time) return { outcome: 'already-applied', schedule };

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import { ConflictError } from '../../domain/errors.js';
 import type { ScheduleTrialSummary } from '../../domain/schedule.js';
 import { isFinal, type Trial, type TrialStatus } from '../../domain/trial.js';
-import type { Page, PageRequest, TrialProgress, TrialStore } from '../../ports.js';
+import type { Page, PageRequest, TimeRange, TrialProgress, TrialStore } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
 import { INDEXES, KEY, type IndexDef } from './table.js';
@@ -60,9 +60,11 @@ export class DynamoTrialStore implements TrialStore {
     id: string,
     from: readonly TrialStatus[],
     to: TrialStatus,
-    changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record'>> = {},
+    changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>> = {},
   ): Promise<Trial | undefined> {
-    if (from.length === 0) return undefined;
+    // A finished trial is an audit record: whatever the caller names as its current status, it never moves again.
+    const live = from.filter((status) => !isFinal(status));
+    if (live.length === 0) return undefined;
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':to': to };
     const sets = ['#status = :to'];
@@ -72,7 +74,7 @@ export class DynamoTrialStore implements TrialStore {
       values[`:${field}`] = value;
       sets.push(`#${field} = :${field}`);
     }
-    const sources = from.map((status, i) => {
+    const sources = live.map((status, i) => {
       values[`:from${i}`] = status;
       return `:from${i}`;
     });
@@ -83,7 +85,7 @@ export class DynamoTrialStore implements TrialStore {
           TableName: this.tableName,
           Key: key(id),
           UpdateExpression: `SET ${sets.join(', ')}${remove}`,
-          // A finished trial is an audit record: no write can match it, whatever the caller asks.
+          // Only unfinished statuses can match, so no write reaches a finished trial.
           ConditionExpression: `attribute_exists(pk) AND #status IN (${sources.join(', ')})`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
@@ -117,14 +119,35 @@ export class DynamoTrialStore implements TrialStore {
     }
   }
 
-  private async query<T>(index: IndexDef, partition: string, page: PageRequest, newestFirst: boolean, map: (item: Record<string, unknown>) => T): Promise<Page<T>> {
+  private async query<T>(
+    index: IndexDef,
+    partition: string,
+    page: PageRequest,
+    newestFirst: boolean,
+    map: (item: Record<string, unknown>) => T,
+    range: TimeRange = {},
+  ): Promise<Page<T>> {
+    // The sort key is `created_at#id` with a fixed-width created_at, so `sk >= from` keeps
+    // created_at >= from, and `sk < to` (or BETWEEN's `sk <= to`: `to` has no `#id`, so
+    // never equal) keeps created_at < to. DynamoDB rejects BETWEEN with from > to.
+    const names: Record<string, string> = { '#pk': index.pk };
+    const values: Record<string, unknown> = { ':pk': partition };
+    let condition = '#pk = :pk';
+    if (range.from !== undefined || range.to !== undefined) {
+      if (range.from !== undefined && range.to !== undefined && range.from >= range.to) return { items: [] };
+      names['#sk'] = index.sk;
+      if (range.from !== undefined) values[':from'] = range.from;
+      if (range.to !== undefined) values[':to'] = range.to;
+      condition +=
+        range.from === undefined ? ' AND #sk < :to' : range.to === undefined ? ' AND #sk >= :from' : ' AND #sk BETWEEN :from AND :to';
+    }
     const result = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.pk },
-        ExpressionAttributeValues: { ':pk': partition },
+        KeyConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ScanIndexForward: !newestFirst,
         Limit: page.limit,
         ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: partition }),
@@ -133,10 +156,10 @@ export class DynamoTrialStore implements TrialStore {
     return { items: (result.Items ?? []).map(map), nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
-  list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
+  list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>> {
     return filter.experiment
-      ? this.query(INDEXES.byExperiment, `EXPERIMENT#${filter.experiment}`, page, true, toTrial)
-      : this.query(INDEXES.byType, TYPE, page, true, toTrial);
+      ? this.query(INDEXES.byExperiment, `EXPERIMENT#${filter.experiment}`, page, true, toTrial, filter.range)
+      : this.query(INDEXES.byType, TYPE, page, true, toTrial, filter.range);
   }
 
   listBySchedule(scheduleId: string, page: PageRequest): Promise<Page<ScheduleTrialSummary>> {

@@ -1,25 +1,29 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
  * Cloud metadata endpoints and link-local ranges: a chaos step must not be able
- * to read instance credentials (169.254.169.254, fd00:ec2::254, 169.254.0.0/16, fe80::/10).
+ * to read instance or task credentials. node's BlockList compares addresses as
+ * numbers, so every spelling of one address matches (`::ffff:169.254.169.254`,
+ * `::ffff:a9fe:a9fe`, `fd00:0ec2:0:0:0:0:0:254`...).
  */
-export function isForbiddenAddress(address: string): boolean {
-  const ip = address.toLowerCase();
-  if (isIPv4(ip)) return ip.startsWith('169.254.');
-  if (isIPv6(ip)) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(ip);
-    if (mapped?.[1]) return isForbiddenAddress(mapped[1]);
-    if (/^fe[89ab][0-9a-f]:/.test(ip)) return true;
-    return expandV6(ip) === expandV6('fd00:ec2::254');
-  }
-  return false;
-}
+const FORBIDDEN = new BlockList();
+// IPv4 link-local: 169.254.169.254 (AWS, GCP, Azure, OCI metadata), 169.254.170.2 (ECS task credentials).
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is checked against these IPv4 rules too.
+FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
+// IPv6 link-local.
+FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
+// The AWS metadata endpoint over IPv6 (Nitro instances).
+FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
+// 169.254.0.0/16 embedded in IPv6 by the other translation schemes: IPv4-compatible, SIIT, NAT64 (RFC 6052) and 6to4.
+FORBIDDEN.addSubnet('::a9fe:0', 112, 'ipv6');
+FORBIDDEN.addSubnet('::ffff:0:a9fe:0', 112, 'ipv6');
+FORBIDDEN.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
+FORBIDDEN.addSubnet('2002:a9fe::', 32, 'ipv6');
 
-function expandV6(ip: string): string {
-  const [head = '', tail = ''] = ip.split('::');
-  const h = head ? head.split(':') : [];
-  const t = tail ? tail.split(':') : [];
-  const middle = new Array(Math.max(0, 8 - h.length - t.length)).fill('0');
-  return [...h, ...(ip.includes('::') ? middle : []), ...t].map((p) => p.padStart(4, '0')).join(':');
+/** Whether a step may not connect to this IP address (a URL's `[...]` brackets and an IPv6 zone are ignored). Hostnames are not addresses: false. */
+export function isForbiddenAddress(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const version = isIP(ip);
+  if (version === 0) return false;
+  return FORBIDDEN.check(ip, version === 4 ? 'ipv4' : 'ipv6');
 }

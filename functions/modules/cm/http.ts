@@ -42,10 +42,18 @@ export interface HttpOutput extends JsonObject {
   response: Json;
 }
 
+/** Every address a hostname resolves to (dns.lookup with `all: true` by default). */
+export type HostResolver = (hostname: string, family: 0 | 4 | 6) => Promise<LookupAddress[]>;
+
 export interface HttpPolicy {
-  /** Allow requests to cloud metadata and link-local addresses (off by default). */
+  /** Allow requests to cloud metadata and link-local addresses (off by default; KALLISTI_ALLOW_LINK_LOCAL=true). */
   allowLinkLocal: boolean;
+  /** How hostnames are resolved; tests map names to chosen addresses. Every address returned is checked before connecting. */
+  resolve?: HostResolver;
 }
+
+const systemResolver: HostResolver = (hostname, family) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, family }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
 
 let policy: HttpPolicy = { allowLinkLocal: process.env['KALLISTI_ALLOW_LINK_LOCAL'] === 'true' };
 
@@ -54,21 +62,37 @@ export function setHttpPolicy(next: HttpPolicy): void {
   policy = next;
 }
 
-/** Refuses, at connect time, any address the policy forbids, so DNS tricks and redirects cannot reach it. */
+function refusal(target: string): StepFailedError {
+  return new StepFailedError(`Refusing to connect to ${target}: cloud metadata and link-local addresses are not allowed.`);
+}
+
+/**
+ * Resolves at connect time and refuses when any address the name resolves to is
+ * forbidden, so neither a DNS name pointing at the metadata service nor a
+ * redirect to one can reach it (each redirect hop connects through here again).
+ */
 const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const list = addresses;
-    const forbidden = !policy.allowLinkLocal ? list.find((a) => isForbiddenAddress(a.address)) : undefined;
-    if (forbidden) {
-      return callback(new StepFailedError(`Refusing to connect to ${hostname} (${forbidden.address}): cloud metadata and link-local addresses are not allowed.`), '', 0);
-    }
-    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
-    const first = list[0];
-    if (!first) return callback(new Error(`No address for ${hostname}`), '', 0);
-    return callback(null, first.address, first.family);
-  });
+  const family = options.family === 4 || options.family === 6 ? options.family : 0;
+  (policy.resolve ?? systemResolver)(hostname, family).then(
+    (found) => {
+      const list = family === 0 ? found : found.filter((a) => a.family === family);
+      const forbidden = !policy.allowLinkLocal ? list.find((a) => isForbiddenAddress(a.address)) : undefined;
+      if (forbidden) return callback(refusal(`${hostname} (${forbidden.address})`), '', 0);
+      if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+      const first = list[0];
+      if (!first) return callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      return callback(null, first.address, first.family);
+    },
+    (error: NodeJS.ErrnoException) => callback(error, '', 0),
+  );
 };
+
+/** Credentials meant for one origin must not follow a redirect to another (as browsers and curl do). */
+const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.has(name.toLowerCase())));
+}
 
 function buildHeaders(where: JsonObject): Record<string, string> {
   const headers: Record<string, string> = { ...((where['headers'] as Record<string, string> | undefined) ?? {}) };
@@ -96,9 +120,10 @@ interface RawResponse {
 
 function requestOnce(url: URL, method: string, headers: Record<string, string>, body: Buffer | undefined, signal: AbortSignal): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
-    const hostIsLiteral = isIP(url.hostname.replace(/^\[|\]$/g, '')) !== 0;
-    if (hostIsLiteral && !policy.allowLinkLocal && isForbiddenAddress(url.hostname.replace(/^\[|\]$/g, ''))) {
-      reject(new StepFailedError(`Refusing to connect to ${url.hostname}: cloud metadata and link-local addresses are not allowed.`));
+    // A literal IP never goes through the lookup below, so it is checked here.
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isIP(host) !== 0 && !policy.allowLinkLocal && isForbiddenAddress(host)) {
+      reject(refusal(url.hostname));
       return;
     }
     const transport = url.protocol === 'https:' ? https : http;
@@ -141,15 +166,17 @@ export async function performHttp(where: JsonObject, context: StepContext): Prom
   const body = encodeBody(where['request_body'], headers);
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
 
-  let url = new URL(String(where['url']));
+  const first = new URL(String(where['url']));
+  let url = first;
   let currentMethod = method;
   let currentBody = body;
+  let currentHeaders = headers;
   const started = performance.now();
   for (let hop = 0; ; hop += 1) {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new StepFailedError(`Only http and https URLs are allowed, got ${url.protocol}`);
     let raw: RawResponse;
     try {
-      raw = await requestOnce(url, currentMethod, headers, currentBody, signal);
+      raw = await requestOnce(url, currentMethod, currentHeaders, currentBody, signal);
     } catch (error) {
       if (error instanceof StepFailedError) throw error;
       if (signal.aborted && !context.signal.aborted) throw new StepFailedError(`Request to ${url.origin} timed out after ${timeoutSeconds} s`);
@@ -160,6 +187,7 @@ export async function performHttp(where: JsonObject, context: StepContext): Prom
       if (hop >= MAX_REDIRECTS) throw new StepFailedError(`Too many redirects (more than ${MAX_REDIRECTS})`);
       url = new URL(location, url);
       context.log(`Redirected (${raw.status}) to ${url.origin}${url.pathname}`);
+      if (url.origin !== first.origin) currentHeaders = withoutCredentials(currentHeaders);
       if (raw.status === 303 || ((raw.status === 301 || raw.status === 302) && currentMethod === 'POST')) {
         currentMethod = 'GET';
         currentBody = undefined;

@@ -104,8 +104,11 @@ export interface ScheduleStore {
   listAll(page: PageRequest): Promise<Page<Schedule>>;
   /** Records which trial a firing starts, once: returns the id recorded first (the given one if this call won). */
   claimFiring(firing: ScheduleFiring, trialId: string): Promise<string>;
-  /** Counts a firing against its schedule exactly once, whatever the number of deliveries. */
-  applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }>;
+  /**
+   * Counts a firing against its schedule exactly once, whatever the number of deliveries.
+   * `counted` (from a recent read) says which write to try first; any value is safe.
+   */
+  applyFiring(firing: ScheduleFiring, hint?: { counted: boolean }): Promise<{ outcome: FiringOutcome; schedule?: Schedule }>;
 }
 
 /**

@@ -1,6 +1,6 @@
-import type { ValidateFunction } from 'ajv';
+import type { Ajv } from 'ajv';
 import document from '../../openapi.json' with { type: 'json' };
-import { createAjv } from '../validation/ajv.js';
+import { createAjv, lazy, lazyValidator, type Validator } from '../validation/ajv.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 
@@ -21,9 +21,9 @@ export interface CompiledOperation {
   method: string;
   path: string;
   operationId: string;
-  body?: { required: boolean; validate: ValidateFunction };
-  query?: { validate: ValidateFunction; names: string[] };
-  pathParams?: { validate: ValidateFunction; names: string[] };
+  body?: { required: boolean; validate: Validator };
+  query?: { validate: Validator; names: string[] };
+  pathParams?: { validate: Validator; names: string[] };
 }
 
 export const openapi = document as unknown as {
@@ -55,13 +55,19 @@ function parameterSchema(params: ParameterObject[]): Record<string, unknown> {
   };
 }
 
-/** Compiles every operation's validators once per container, straight from openapi.json. */
+/** Every operation's validators, straight from openapi.json; each is compiled the first time it is needed. */
 export function compileOperations(): CompiledOperation[] {
-  const ajv = createAjv();
-  ajv.addSchema(openapi as object, DOC_ID);
+  const ajv = lazy((): Ajv => {
+    const instance = createAjv();
+    instance.addSchema(openapi as object, DOC_ID);
+    return instance;
+  });
   // Query strings and path ids arrive as text: let ajv coerce them to the declared types.
-  const coercing = createAjv({ coerceTypes: true, useDefaults: true });
-  coercing.addSchema(openapi as object, DOC_ID);
+  const coercing = lazy((): Ajv => {
+    const instance = createAjv({ coerceTypes: true, useDefaults: true });
+    instance.addSchema(openapi as object, DOC_ID);
+    return instance;
+  });
 
   const operations: CompiledOperation[] = [];
   for (const [path, item] of Object.entries(openapi.paths)) {
@@ -71,14 +77,14 @@ export function compileOperations(): CompiledOperation[] {
       const params = [...((item as { parameters?: ParameterObject[] }).parameters ?? []), ...(operation.parameters ?? [])].map(resolveParameter);
       const compiled: CompiledOperation = { method: method.toUpperCase(), path, operationId: operation.operationId ?? `${method} ${path}` };
       const query = params.filter((p) => p.in === 'query');
-      if (query.length > 0) compiled.query = { validate: coercing.compile(parameterSchema(query)), names: query.map((p) => p.name) };
+      if (query.length > 0) compiled.query = { validate: lazyValidator(() => coercing().compile(parameterSchema(query))), names: query.map((p) => p.name) };
       const pathParams = params.filter((p) => p.in === 'path');
-      if (pathParams.length > 0) compiled.pathParams = { validate: coercing.compile(parameterSchema(pathParams)), names: pathParams.map((p) => p.name) };
+      if (pathParams.length > 0) compiled.pathParams = { validate: lazyValidator(() => coercing().compile(parameterSchema(pathParams))), names: pathParams.map((p) => p.name) };
       const body = operation.requestBody;
       if (body && !('$ref' in body) && body.content?.['application/json']?.schema) {
         compiled.body = {
           required: body.required ?? false,
-          validate: ajv.compile({ $ref: `${DOC_ID}#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` }),
+          validate: lazyValidator(() => ajv().compile({ $ref: `${DOC_ID}#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` })),
         };
       }
       operations.push(compiled);

@@ -41,6 +41,8 @@ export interface RunTrialDeps {
   clock: Clock;
   /** How often a running step checks the store for a stop request (default 1000 ms). */
   stopPollMs?: number;
+  /** How long a step runs before its start is written to the store (default 1000 ms). */
+  startMarkerDelayMs?: number;
   logger?: ExecutorLogger;
 }
 
@@ -58,6 +60,7 @@ export type RunTrialResult = { outcome: 'ran'; status: TrialStatus } | { outcome
 export type RunTrial = (trialId: string, options?: RunTrialOptions) => Promise<RunTrialResult>;
 
 export const DEFAULT_STOP_POLL_MS = 1000;
+export const DEFAULT_START_MARKER_DELAY_MS = 1000;
 /** Conditional writes lost to concurrent changes before giving up (each loss means the status moved on). */
 const MAX_ATTEMPTS = 5;
 /** Longest delay Node's timers accept; a longer budget needs no timer. */
@@ -220,9 +223,10 @@ interface Verdict {
 class TrialRun {
   private readonly log: TrialLog;
   private readonly pollMs: number;
+  private readonly startMarkerDelayMs: number;
 
   constructor(
-    private readonly deps: Required<Pick<RunTrialDeps, 'trials' | 'registry' | 'clock'>> & { logger: ExecutorLogger; stopPollMs: number },
+    private readonly deps: Required<Pick<RunTrialDeps, 'trials' | 'registry' | 'clock'>> & { logger: ExecutorLogger; stopPollMs: number; startMarkerDelayMs: number },
     private readonly trialId: string,
     readonly experiment: Experiment | undefined,
     private readonly params: JsonObject,
@@ -235,6 +239,7 @@ class TrialRun {
   ) {
     this.log = new TrialLog(deps.clock);
     this.pollMs = deps.stopPollMs;
+    this.startMarkerDelayMs = deps.startMarkerDelayMs;
   }
 
   private get stopRequested(): boolean {
@@ -311,13 +316,21 @@ class TrialRun {
     const scrub = (text: string): string => scrubText(text, secrets);
     const stepParameters = scrubJson(redact(where), secrets) as JsonObject;
     const entry: TrialRecordEntry = { step_name: step.step, step_parameters: stepParameters, logs: [this.log.info(`Starting ${step.do} step "${step.step}".`)] };
+    // The start of a step is written only if the step is still running after a
+    // moment: GET /trial then shows a long step in progress, while a quick step
+    // costs one write (its end), not two.
+    let startWrite: Promise<void> | undefined;
+    const startTimer = setTimeout(() => {
+      startWrite = this.save();
+    }, this.startMarkerDelayMs);
     const finish = async (outcome: StepOutcome, line: string): Promise<StepOutcome> => {
+      clearTimeout(startTimer);
+      await startWrite;
       entry.logs.push(line);
       await this.save();
       return outcome;
     };
     this.record[phase].push(entry);
-    await this.save();
 
     if (main && this.stopRequested) return finish('stopped', this.log.error('Not started: a stop was requested.'));
     const errors = registry.validateWhere(step.do, where, `${phase}[${index}].where`, false);
@@ -368,7 +381,7 @@ class TrialRun {
 export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   const { trials, experiments, clock } = deps;
   const logger = deps.logger ?? consoleLogger;
-  const runDeps = { trials, registry: deps.registry, clock, logger, stopPollMs: deps.stopPollMs ?? DEFAULT_STOP_POLL_MS };
+  const runDeps = { trials, registry: deps.registry, clock, logger, stopPollMs: deps.stopPollMs ?? DEFAULT_STOP_POLL_MS, startMarkerDelayMs: deps.startMarkerDelayMs ?? DEFAULT_START_MARKER_DELAY_MS };
   const log = new TrialLog(clock);
   const nowIso = (): string => clock.now().toISOString();
 

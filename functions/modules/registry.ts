@@ -1,11 +1,10 @@
-import type { ValidateFunction } from 'ajv';
 import type { FieldError } from '../domain/errors.js';
 import type { JsonObject } from '../domain/types.js';
 import { httpProbe } from './cm/http-probe.js';
 import { httpRequest } from './cm/http-request.js';
 import { wait } from './cm/wait.js';
 import type { StepModule } from './types.js';
-import { createAjv, toFieldErrors, valueAtPointer } from '../validation/ajv.js';
+import { createAjv, lazy, lazyValidator, toFieldErrors, valueAtPointer, type Validator } from '../validation/ajv.js';
 
 const PLACEHOLDER = /\{\{\s*[A-Za-z0-9_]+\s*\}\}/;
 
@@ -17,13 +16,14 @@ const PLACEHOLDER = /\{\{\s*[A-Za-z0-9_]+\s*\}\}/;
 export const DEFAULT_MODULES: readonly StepModule[] = [httpProbe, httpRequest, wait];
 
 export class ModuleRegistry {
-  private readonly modules = new Map<string, { module: StepModule; validate: ValidateFunction }>();
+  private readonly modules = new Map<string, { module: StepModule; validate: Validator }>();
 
   constructor(modules: readonly StepModule[]) {
-    const ajv = createAjv();
+    // Schemas compile on first use: a cold start pays only for the commands it meets.
+    const ajv = lazy(() => createAjv());
     for (const module of modules) {
       if (this.modules.has(module.name)) throw new Error(`Step module ${module.name} is registered twice`);
-      this.modules.set(module.name, { module, validate: ajv.compile(module.whereSchema) });
+      this.modules.set(module.name, { module, validate: lazyValidator(() => ajv().compile(module.whereSchema)) });
     }
   }
 

@@ -38,7 +38,7 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
     }
 
     const trialId = await schedules.claimFiring(firing, ids.newId());
-    const applied = await schedules.applyFiring(firing);
+    const applied = await schedules.applyFiring(firing, { counted: schedule.recurrence_left !== null });
     if (applied.outcome === 'missing' || applied.outcome === 'exhausted' || applied.outcome === 'stale') {
       logger?.info(`Firing ignored: schedule ${applied.outcome}`, context);
       if (applied.outcome === 'exhausted' && applied.schedule) await cloud.disarm(applied.schedule);

@@ -1,4 +1,4 @@
-import { Ajv, type ErrorObject, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { FieldError } from '../domain/errors.js';
 
@@ -67,3 +67,27 @@ export function valueAtPointer(root: unknown, pointer: string): unknown {
   }
   return current;
 }
+
+/** A validator with ajv's calling convention: returns validity, leaves `errors` behind. */
+export interface Validator {
+  (data: unknown): boolean;
+  errors?: ErrorObject[] | null;
+}
+
+/** Compiled on first use: a cold start pays only for the operations it serves. */
+export function lazyValidator(compile: () => ValidateFunction): Validator {
+  let compiled: ValidateFunction | undefined;
+  const validator: Validator = (data: unknown) => {
+    compiled ??= compile();
+    const valid = compiled(data);
+    validator.errors = compiled.errors;
+    return valid;
+  };
+  return validator;
+}
+
+export function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+

@@ -133,6 +133,24 @@ describe('fire-schedule', () => {
     expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(3);
   });
 
+  it('costs 2 reads and 3 writes per firing, none refused, for counted and forever schedules alike', async () => {
+    const counts: Record<string, number> = {};
+    dynamo.documentClient.middlewareStack.add(
+      (next, context) => async (args) => {
+        counts[String(context.commandName)] = (counts[String(context.commandName)] ?? 0) + 1;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCommands' },
+    );
+    for (const count of [3, null]) {
+      const { schedule } = await setup(count);
+      for (const key of Object.keys(counts)) delete counts[key];
+      await fire(firing(schedule, 1));
+      expect(counts).toEqual({ GetItemCommand: 2, PutItemCommand: 2, UpdateItemCommand: 1 });
+    }
+    dynamo.documentClient.middlewareStack.remove('countCommands');
+  });
+
   it('creates nothing for a deleted schedule or experiment', async () => {
     const { schedule } = await setup(3);
     await schedules.delete(schedule.experiment_id, schedule.id);

@@ -124,7 +124,7 @@ describe('runTrial', () => {
     for (const line of allLines(trial)) expect(line).toMatch(LINE);
   });
 
-  it('saves progress as every step starts and ends', async () => {
+  it('saves progress once per quick step, when it ends', async () => {
     const f = await setup({ steps: [s('one'), s('two')] });
     const seen: number[] = [];
     const save = f.trials.saveProgress.bind(f.trials);
@@ -135,7 +135,24 @@ describe('runTrial', () => {
 
     await f.runTrial(f.trial.id);
 
-    expect(seen).toEqual([1, 1, 2, 2]);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('also saves the start of a step that is still running after a moment, so GET /trial shows it in progress', async () => {
+    const f = await setup({ steps: [{ step: 'long', do: 'cm.wait', where: { time_in_seconds: 0.2 } }] });
+    const runTrial = makeRunTrial({ trials: f.trials, experiments: f.experiments, registry: new ModuleRegistry(DEFAULT_MODULES), clock: f.clock, stopPollMs: 1000, startMarkerDelayMs: 20, logger: silent });
+    const seen: string[][] = [];
+    const save = f.trials.saveProgress.bind(f.trials);
+    f.trials.saveProgress = async (id, progress) => {
+      seen.push(messages(progress.trial_record.steps[0]));
+      return save(id, progress);
+    };
+
+    await runTrial(f.trial.id);
+
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual(['Starting cm.wait step "long".', 'Waiting 0.2 second(s).']);
+    expect(seen[1]?.at(-1)).toBe('Completed.');
   });
 
   it('ends Failed, skips the remaining steps and still runs post steps when a step fails', async () => {

@@ -220,19 +220,22 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
-  async applyFiring(firing: ScheduleFiring): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
+  async applyFiring(firing: ScheduleFiring, hint: { counted: boolean } = { counted: true }): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
     const fresh = `attribute_exists(pk) AND ${LIVE} AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)`;
-    // A counted schedule loses one and records the firing in the same write...
-    const counted = await this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, {
-      ':one': 1,
-      ':zero': 0,
-    });
-    if (counted) return { outcome: 'applied', schedule: counted };
-    // ...a forever schedule (recurrence_left null) only records it.
-    const forever = await this.conditionalUpdate(firing, 'SET last_fired_time = :t', `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
-      ':nullType': 'NULL',
-    });
-    if (forever) return { outcome: 'applied', schedule: forever };
+    // A counted schedule loses one and records the firing in the same write;
+    // a forever schedule (recurrence_left null) only records it. The conditions
+    // make each write apply to one kind only, so trying the likely one first
+    // (a refused write is still billed) is safe whatever the hint says.
+    const counted = () =>
+      this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, { ':one': 1, ':zero': 0 });
+    const forever = () =>
+      this.conditionalUpdate(firing, 'SET last_fired_time = :t', `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
+        ':nullType': 'NULL',
+      });
+    for (const attempt of hint.counted ? [counted, forever] : [forever, counted]) {
+      const applied = await attempt();
+      if (applied) return { outcome: 'applied', schedule: applied };
+    }
 
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(firing.experiment_id, firing.schedule_id), ConsistentRead: true }));
     if (!Item || isDeletedItem(Item)) return { outcome: 'missing' };

@@ -24,6 +24,8 @@ const ZONE: Record<string, LookupAddress[]> = {
     { address: '169.254.169.254', family: 4 },
   ],
   'loopback.test': [{ address: '127.0.0.1', family: 4 }],
+  // Only used where loopback is refused, so no pooled keep-alive socket to it exists.
+  'runtime-api.test': [{ address: '127.0.0.1', family: 4 }],
 };
 const lookups: string[] = [];
 const testResolver: HostResolver = async (hostname) => {
@@ -172,6 +174,14 @@ describe('http steps and the metadata service', () => {
     // Nothing answers there in a test; what matters is that the policy did not refuse.
     expect(error?.message ?? '').not.toContain('Refusing');
     expect(lookups).toEqual(['metadata.test']);
+  });
+
+  it('refuses loopback when blockLoopback is on (the default on AWS Lambda, where the runtime API listens), literal or resolved', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, blockLoopback: true });
+    await refusedQuickly({ url: `${base}/ok` }, 'loopback addresses are not allowed on AWS Lambda');
+    await refusedQuickly({ url: 'http://[::1]:9001/2018-06-01/runtime/invocation/next' }, 'loopback addresses are not allowed');
+    await refusedQuickly({ url: `http://runtime-api.test:${port}/ok` }, 'Refusing to connect to runtime-api.test (127.0.0.1)');
+    expect(received).toEqual([]);
   });
 
   it('keeps credentials on a same-origin redirect and drops them on a cross-origin one', async () => {

@@ -27,3 +27,19 @@ export function isForbiddenAddress(address: string): boolean {
   if (version === 0) return false;
   return FORBIDDEN.check(ip, version === 4 ? 'ipv4' : 'ipv6');
 }
+
+/**
+ * Loopback. On AWS Lambda it holds the runtime API (AWS_LAMBDA_RUNTIME_API), through
+ * which a step could take or fail the worker's own invocation; nothing a chaos
+ * step should test lives there, so it is refused on Lambda. Local mode allows it.
+ */
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+export function isLoopbackAddress(address: string): boolean {
+  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const version = isIP(ip);
+  if (version === 0) return false;
+  return LOOPBACK.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+}

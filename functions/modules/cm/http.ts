@@ -4,7 +4,7 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Json, JsonObject } from '../../domain/types.js';
 import { StepFailedError, type StepContext } from '../types.js';
-import { isForbiddenAddress } from './address-policy.js';
+import { isForbiddenAddress, isLoopbackAddress } from './address-policy.js';
 
 export const MAX_REDIRECTS = 5;
 const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -50,20 +50,32 @@ export interface HttpPolicy {
   allowLinkLocal: boolean;
   /** How hostnames are resolved; tests map names to chosen addresses. Every address returned is checked before connecting. */
   resolve?: HostResolver;
+  /** Refuse loopback addresses (on by default on AWS Lambda, where the runtime API listens there). */
+  blockLoopback?: boolean;
 }
 
 const systemResolver: HostResolver = (hostname, family) =>
   new Promise((resolve, reject) => dnsLookup(hostname, { all: true, family }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
 
-let policy: HttpPolicy = { allowLinkLocal: process.env['KALLISTI_ALLOW_LINK_LOCAL'] === 'true' };
+let policy: HttpPolicy = {
+  allowLinkLocal: process.env['KALLISTI_ALLOW_LINK_LOCAL'] === 'true',
+  blockLoopback: process.env['AWS_LAMBDA_RUNTIME_API'] !== undefined,
+};
+
+/** Why the policy refuses an address, or undefined when it may be used. */
+function refusedBecause(address: string): string | undefined {
+  if (!policy.allowLinkLocal && isForbiddenAddress(address)) return 'cloud metadata and link-local addresses are not allowed';
+  if (policy.blockLoopback && isLoopbackAddress(address)) return 'loopback addresses are not allowed on AWS Lambda';
+  return undefined;
+}
 
 /** Set once at start-up from configuration (and by tests). */
 export function setHttpPolicy(next: HttpPolicy): void {
   policy = next;
 }
 
-function refusal(target: string): StepFailedError {
-  return new StepFailedError(`Refusing to connect to ${target}: cloud metadata and link-local addresses are not allowed.`);
+function refusal(target: string, reason: string): StepFailedError {
+  return new StepFailedError(`Refusing to connect to ${target}: ${reason}.`);
 }
 
 /**
@@ -76,8 +88,10 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   (policy.resolve ?? systemResolver)(hostname, family).then(
     (found) => {
       const list = family === 0 ? found : found.filter((a) => a.family === family);
-      const forbidden = !policy.allowLinkLocal ? list.find((a) => isForbiddenAddress(a.address)) : undefined;
-      if (forbidden) return callback(refusal(`${hostname} (${forbidden.address})`), '', 0);
+      for (const candidate of list) {
+        const reason = refusedBecause(candidate.address);
+        if (reason) return callback(refusal(`${hostname} (${candidate.address})`, reason), '', 0);
+      }
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       const first = list[0];
       if (!first) return callback(Object.assign(new Error(`No address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
@@ -122,8 +136,9 @@ function requestOnce(url: URL, method: string, headers: Record<string, string>, 
   return new Promise((resolve, reject) => {
     // A literal IP never goes through the lookup below, so it is checked here.
     const host = url.hostname.replace(/^\[|\]$/g, '');
-    if (isIP(host) !== 0 && !policy.allowLinkLocal && isForbiddenAddress(host)) {
-      reject(refusal(url.hostname));
+    const reason = isIP(host) !== 0 ? refusedBecause(host) : undefined;
+    if (reason) {
+      reject(refusal(url.hostname, reason));
       return;
     }
     const transport = url.protocol === 'https:' ? https : http;

@@ -113,6 +113,23 @@ export function readSettings(read: ContextReader): KallistiSettings {
     if (value !== undefined) auth[variable] = value;
   }
 
+  // Same rule as the function's cold start: the three core settings go together.
+  const core = ['KALLISTI_AUTH_JWKS_URI', 'KALLISTI_AUTH_JWT_ISSUER', 'KALLISTI_AUTH_JWT_AUDIENCE'] as const;
+  const given = core.filter((variable) => auth[variable] !== undefined);
+  if (given.length > 0 && given.length < core.length) {
+    const contextKey = (variable: AuthVariable) => Object.entries(AUTH_CONTEXT).find(([, v]) => v === variable)?.[0];
+    const missing = core.filter((variable) => auth[variable] === undefined).map(contextKey);
+    throw new Error(`Context ${missing.join(', ')} must be set too: authJwksUri, authIssuer and authAudience go together`);
+  }
+  // A chaos control plane can stop production systems: only the dev stage may be
+  // deployed without authentication unless someone says so explicitly.
+  const openAccess = flag(read, 'openAccess', false);
+  if (given.length === 0 && stage !== DEFAULT_SETTINGS.stage && !openAccess) {
+    throw new Error(
+      `Stage "${stage}" would be deployed without authentication: set authJwksUri, authIssuer and authAudience (see docs/deploy.md), or -c openAccess=true to deploy it open on purpose`,
+    );
+  }
+
   const alarmEmail = text(read, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new Error(`Context alarmEmail must be an e-mail address, got "${alarmEmail}"`);
 

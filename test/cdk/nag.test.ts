@@ -29,7 +29,7 @@ let full: Synthesized;
 
 beforeAll(() => {
   defaults = synth();
-  full = synth({ stage: 'prod', tracing: 'true', alarmEmail: 'oncall@example.com', retain: 'false' });
+  full = synth({ stage: 'prod', openAccess: 'true', tracing: 'true', alarmEmail: 'oncall@example.com', retain: 'false' });
 });
 
 describe('cdk-nag AwsSolutionsChecks', () => {
@@ -66,7 +66,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
   });
 
   it('runs as a validation plugin in the app, so `cdk synth` and `cdk deploy` stop on a new finding', () => {
-    const app = new App({ context: { stage: 'ci' } });
+    const app = new App({ context: { stage: 'ci', openAccess: 'true' } });
     const stack = addKallistiStack(app);
     expect(stack.stackName).toBe('kallisti-ci');
     expect(() => app.synth()).not.toThrow();
@@ -76,7 +76,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     try {
       process.env['CDK_DEFAULT_ACCOUNT'] = '123456789012';
       process.env['CDK_DEFAULT_REGION'] = 'eu-west-1';
-      const located = new App({ context: { stage: 'prod' } });
+      const located = new App({ context: { stage: 'prod', openAccess: 'true' } });
       expect(addKallistiStack(located).region).toBe('eu-west-1');
       expect(() => located.synth()).not.toThrow();
     } finally {

@@ -11,19 +11,33 @@ describe('readSettings', () => {
   });
 
   it('reads `-c key=value` strings and typed cdk.json values alike', () => {
-    const fromCli = read({ stage: 'prod', logLevel: 'warn', logRetentionDays: '90', throttleRateLimit: '5', throttleBurstLimit: '10', tracing: 'true', retain: 'false', gatewayBodyValidation: 'false' });
-    const fromJson = read({ stage: 'prod', logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false, gatewayBodyValidation: false });
+    const fromCli = read({ stage: 'prod', openAccess: 'true', logLevel: 'warn', logRetentionDays: '90', throttleRateLimit: '5', throttleBurstLimit: '10', tracing: 'true', retain: 'false', gatewayBodyValidation: 'false' });
+    const fromJson = read({ stage: 'prod', openAccess: true, logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false, gatewayBodyValidation: false });
     expect(fromCli).toEqual(fromJson);
     expect(fromCli).toMatchObject({ stage: 'prod', logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false });
   });
 
+  it('deploys a non-dev stage only with authentication, or open when asked to explicitly', () => {
+    const auth = { authJwksUri: 'https://id.example.com/jwks.json', authIssuer: 'https://id.example.com/', authAudience: 'kallisti' };
+    expect(read({ stage: 'prod', ...auth }).auth).toEqual({
+      KALLISTI_AUTH_JWKS_URI: auth.authJwksUri,
+      KALLISTI_AUTH_JWT_ISSUER: auth.authIssuer,
+      KALLISTI_AUTH_JWT_AUDIENCE: auth.authAudience,
+    });
+    expect(read({ stage: 'prod', openAccess: 'true' }).auth).toEqual({});
+    expect(read({}).stage).toBe('dev');
+  });
+
   it('sets only the auth settings given, and the alarm e-mail only when given', () => {
-    expect(read({ authIssuer: 'https://id.example.com/' }).auth).toEqual({ KALLISTI_AUTH_JWT_ISSUER: 'https://id.example.com/' });
+    expect(read({ authIdentityClaim: 'email' }).auth).toEqual({ KALLISTI_AUTH_IDENTITY_CLAIM: 'email' });
     expect(read({})).not.toHaveProperty('alarmEmail');
     expect(read({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
   });
 
   it.each([
+    [{ stage: 'prod' }, /Stage "prod" would be deployed without authentication/],
+    [{ stage: 'prod', openAccess: 'yes' }, /openAccess/],
+    [{ authJwksUri: 'https://id.example.com/jwks.json', authIssuer: 'https://id.example.com/' }, /authAudience must be set too/],
     [{ stage: 'Prod' }, /stage/],
     [{ stage: 'a'.repeat(25) }, /stage/],
     [{ stage: 'dev_1' }, /stage/],

@@ -1,11 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { AppLogger } from './app-logger.js';
 
-/** The narrow logging interface the use cases, executor and HTTP layer depend on. */
-export interface AppLogger {
-  info(message: string, extra?: object): void;
-  warn(message: string, extra?: object): void;
-  error(message: string, extra?: object): void;
-}
+export type { AppLogger } from './app-logger.js';
 
 /** Structured JSON logs (Powertools) behind the narrow interface. */
 export function createLogger(serviceName: string, logLevel?: string): AppLogger {

@@ -1,3 +1,4 @@
+import type { AppLogger } from './app-logger.js';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MODULES, ModuleRegistry } from './modules/registry.js';
 import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
@@ -16,7 +17,7 @@ export interface CoreDeps {
   schedules: ScheduleStore;
   queue: TrialQueue;
   cloud: CloudScheduler;
-  logger?: { error(message: string, extra?: object): void };
+  logger?: AppLogger;
   clock?: Clock;
   ids?: IdGenerator;
   registry?: ModuleRegistry;

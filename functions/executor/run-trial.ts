@@ -26,7 +26,7 @@ import { collectSecrets, hideParameters, parameterSecrets, redact, scrubJson, sc
 import { interpolate, missingParameters, resolveParameters } from '../domain/templating.js';
 import { assertTransition, emptyTrialRecord, isFinal, type Trial, type TrialRecord, type TrialRecordEntry, type TrialStatus } from '../domain/trial.js';
 import type { Json, JsonObject } from '../domain/types.js';
-import type { AppLogger } from '../logging.js';
+import { consoleLogger, type AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { StepFailedError } from '../modules/types.js';
 import type { Clock, ExperimentStore, TrialStore } from '../ports.js';
@@ -75,11 +75,6 @@ type FinalStatus = 'Succeeded' | 'Failed' | 'Aborted' | 'Stopped';
 type StepOutcome = 'ok' | 'failed' | 'stopped' | 'out-of-time';
 type AbortCause = 'stop' | 'deadline';
 
-const consoleLogger: ExecutorLogger = {
-  info: (message, extra) => console.info(message, extra ?? {}),
-  warn: (message, extra) => console.warn(message, extra ?? {}),
-  error: (message, extra) => console.error(message, extra ?? {}),
-};
 
 function stepsOf(experiment: Experiment | undefined): Step[] {
   return experiment ? [...experiment.pre_steps, ...experiment.steps, ...experiment.post_steps] : [];

@@ -1,16 +1,10 @@
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import { ConflictError } from '../domain/errors.js';
-import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
+import type { ScheduleFiring } from '../ports.js';
+import type { ScheduleDeps } from './schedules.js';
 
-export interface FireScheduleDeps {
-  schedules: ScheduleStore;
-  experiments: ExperimentStore;
-  trials: TrialStore;
-  cloud: CloudScheduler;
-  clock: Clock;
-  ids: IdGenerator;
-  logger?: { info(message: string, extra?: object): void; warn(message: string, extra?: object): void };
-}
+/** The same collaborators as the schedule API's use cases. */
+export type FireScheduleDeps = ScheduleDeps;
 
 /**
  * Turns one firing into exactly one trial, however often the firing is delivered

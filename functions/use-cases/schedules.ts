@@ -1,3 +1,4 @@
+import type { AppLogger } from '../app-logger.js';
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
 import { deletedError, isDeleted } from '../domain/deletion.js';
 import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
@@ -11,7 +12,7 @@ export interface ScheduleDeps {
   cloud: CloudScheduler;
   clock: Clock;
   ids: IdGenerator;
-  logger?: { error(message: string, extra?: object): void };
+  logger?: AppLogger;
 }
 
 /** How many of a schedule's newest trials a list of schedules shows for each. */

@@ -1,6 +1,7 @@
 import { processPartialResponse, SqsFifoPartialProcessorAsync } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ConflictError, DependencyError, KallistiError } from '../domain/errors.js';
+import { consoleLogger } from '../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../executor/run-trial.js';
 import type { ScheduleFiring } from '../ports.js';
 
@@ -66,11 +67,6 @@ function isPermanent(error: unknown): boolean {
   return error instanceof PoisonMessage || (error instanceof KallistiError && !(error instanceof DependencyError) && !(error instanceof ConflictError));
 }
 
-const consoleLogger: ExecutorLogger = {
-  info: (message, extra) => console.info(message, extra ?? {}),
-  warn: (message, extra) => console.warn(message, extra ?? {}),
-  error: (message, extra) => console.error(message, extra ?? {}),
-};
 
 /**
  * The SQS FIFO consumer: one message at a time, in order. A failure is reported for

@@ -1,3 +1,4 @@
+import { consoleLogger } from '../../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../../executor/run-trial.js';
 import type { TrialQueue, TrialStore } from '../../ports.js';
 
@@ -13,11 +14,6 @@ export interface LocalTrialQueueDeps {
 
 const PAGE_SIZE = 100;
 
-const consoleLogger: ExecutorLogger = {
-  info: (message, extra) => console.info(message, extra ?? {}),
-  warn: (message, extra) => console.warn(message, extra ?? {}),
-  error: (message, extra) => console.error(message, extra ?? {}),
-};
 
 /**
  * Local mode's stand-in for the FIFO queue and its consumer: trials run one at a

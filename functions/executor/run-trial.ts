@@ -6,8 +6,9 @@
  * 3. Load the experiment (a deleted one too: its definition is kept for audit) and
  *    resolve parameters, trial over experiment. Any placeholder without a value ⇒ `Invalid`.
  * 4. Move `Scheduled` → `In Progress` (executed_at).
- * 5. Run pre_steps, then steps, then post_steps. Every step is recorded and saved as it
- *    starts and ends; a stop request or the time budget ends the main steps early.
+ * 5. Run pre_steps, then steps, then post_steps. Every step is saved when it ends, and
+ *    also when it starts if it is still running after a moment (so a long step shows as
+ *    running); a stop request or the time budget ends the main steps early.
  * 6. Move to the final status (completed_at) with the full record and a `result` entry.
  *
  * Each status change is a conditional write from the status last read; when it loses a

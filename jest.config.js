@@ -1,5 +1,9 @@
 // ESM + ts-jest: middy is ESM-only, so tests run as native ES modules.
+// Timeouts are sized for CI's two shared cores with other CPU-bound work beside the
+// suite (a property test or a CDK bundling hook can take 10x its idle time there);
+// a test that needs longer says so itself. Nothing is retried.
 const common = {
+  testTimeout: 60_000,
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },

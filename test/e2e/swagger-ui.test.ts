@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -9,20 +8,30 @@ import document from '../../openapi.json' with { type: 'json' };
 import { swaggerUiHtml } from '../../functions/api/docs.js';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
+import { BrowserNotFoundError, findBrowser } from '../support/find-browser.js';
 
-// Debian's Chromium, never a downloaded browser build.
-const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(process.cwd(), 'test-results', 'swagger-ui.png');
 const TIMEOUT_MS = 60_000;
 
 const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Without Chromium the browser tests cannot run: a failure in CI, a warning elsewhere. */
+/** The browser to drive (CHROMIUM_PATH, then chromium, chromium-browser, google-chrome on PATH), or why there is none. */
+function lookUpBrowser(): { path: string } | { missing: BrowserNotFoundError } {
+  try {
+    return { path: findBrowser({ env: process.env }) };
+  } catch (error) {
+    if (error instanceof BrowserNotFoundError) return { missing: error };
+    throw error;
+  }
+}
+const BROWSER = lookUpBrowser();
+
+/** Without a browser the browser tests cannot run: a failure in CI, a warning elsewhere. */
 function browserAvailable(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  if (process.env['CI'] === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium).`);
-  console.warn(`Browser test not run: ${CHROMIUM} is missing (apt-get install -y chromium).`);
+  if ('path' in BROWSER) return true;
+  if (process.env['CI'] === 'true') throw BROWSER.missing;
+  console.warn(`Browser test not run: ${BROWSER.missing.message}`);
   return false;
 }
 
@@ -36,7 +45,7 @@ let pageErrors: string[];
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'kallisti-e2e-'));
   server = await startLocalServer({ port: 0, dataDir, logger: quiet });
-  if (existsSync(CHROMIUM)) browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  if ('path' in BROWSER) browser = await chromium.launch({ executablePath: BROWSER.path, args: CHROMIUM_ARGS });
 }, TIMEOUT_MS);
 
 afterAll(async () => {

@@ -7,16 +7,21 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { kallistiMetric } from './kallisti-metrics.js';
 import { acknowledgeNag } from './nag.js';
+import { WORKER_TIMEOUT } from './trial-queue.js';
 
 export interface AlarmsProps {
   stage: string;
+  trialQueue: sqs.IQueue;
   trialDeadLetterQueue: sqs.IQueue;
   scheduleDeadLetterQueue: sqs.IQueue;
   worker: lambda.IFunction;
   api: apigateway.RestApiBase;
   /** When given, every alarm (and its recovery) is sent to this address. */
   email?: string;
+  /** When given, every alarm (and its recovery) is also published to this existing SNS topic. */
+  topicArn?: string;
 }
 
 const PERIOD = Duration.minutes(5);
@@ -24,14 +29,31 @@ const PERIOD = Duration.minutes(5);
 /** The API's 5XX share above which its alarm fires: 1 % of requests over five minutes. */
 export const API_5XX_RATE_THRESHOLD = 0.01;
 
+/** A schedule firing received later than this after its scheduled time is late. */
+export const FIRING_LAG_THRESHOLD = Duration.minutes(2);
+
+/**
+ * The oldest message of the trial queue may legitimately wait for the message ahead of
+ * it, i.e. one worker invocation (a slice, at most the worker's timeout). Older than
+ * that plus a margin for delivery, and the queue is stuck.
+ */
+export function queueAgeThreshold(): Duration {
+  return Duration.seconds(WORKER_TIMEOUT.toSeconds() + 5 * 60);
+}
+
 /**
  * What an operator must hear about: a trial or firing that was given up on (a message
- * in either dead-letter queue), a worker that fails or is throttled, and an API that
- * answers 5XX (which, by the API's contract, means a bug or an unavailable dependency).
+ * in either dead-letter queue), a worker that fails or is throttled, an API that
+ * answers 5XX (which, by the API's contract, means a bug or an unavailable dependency),
+ * a stuck queue, late firings and overdue trials. docs/operations.md says what to do
+ * when each fires.
  */
 export class Alarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The topic created for `email`. */
   readonly topic?: sns.Topic;
+  /** Every topic the alarms notify. */
+  readonly topics: sns.ITopic[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -64,6 +86,24 @@ export class Alarms extends Construct {
       description: 'More than 1% of API requests answered 5XX over five minutes.',
     });
 
+    this.add(`${prefix}-queue-age`, {
+      metric: props.trialQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: cloudwatch.Stats.MAXIMUM }),
+      threshold: queueAgeThreshold().toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `The oldest message of the trial queue has waited longer than one worker invocation (${queueAgeThreshold().toMinutes()} min): the queue is stuck behind a message that keeps failing or a worker that cannot run.`,
+    });
+    this.add(`${prefix}-firing-lag`, {
+      metric: kallistiMetric(props.stage, 'FiringLag', { statistic: cloudwatch.Stats.MAXIMUM, period: PERIOD }),
+      threshold: FIRING_LAG_THRESHOLD.toMilliseconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description: `A schedule firing reached the worker more than ${FIRING_LAG_THRESHOLD.toMinutes()} minutes after its scheduled time: scheduled trials are starting late.`,
+    });
+    atLeastOne(
+      `${prefix}-overdue-trials`,
+      kallistiMetric(props.stage, 'OverdueTrials', { statistic: cloudwatch.Stats.SUM, period: PERIOD }),
+      "A trial was found In Progress longer than its experiment can take; it is ended Failed and its post steps run, but whatever held it up needs a look.",
+    );
+
     if (props.email !== undefined) {
       this.topic = new sns.Topic(this, 'Topic', { displayName: `Kallisti ${props.stage} alarms`, enforceSSL: true });
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
@@ -71,7 +111,11 @@ export class Alarms extends Construct {
         id: 'AwsSolutions-SNS2',
         reason: "Alarm notifications carry no data beyond the alarm's name and state; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer managed key only for this would add cost and a key policy to maintain.",
       });
-      const action = new actions.SnsAction(this.topic);
+      this.topics.push(this.topic);
+    }
+    if (props.topicArn !== undefined) this.topics.push(sns.Topic.fromTopicArn(this, 'ExternalTopic', props.topicArn));
+    for (const topic of this.topics) {
+      const action = new actions.SnsAction(topic);
       for (const alarm of this.alarms) {
         alarm.addAlarmAction(action);
         alarm.addOkAction(action);

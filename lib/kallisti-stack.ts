@@ -2,6 +2,9 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
+import { Dashboard, dashboardName } from './dashboard.js';
+import { metricsServiceName } from './kallisti-metrics.js';
+import { METRICS_NAMESPACE } from '../functions/metrics/catalog.js';
 import { HttpApi } from './http-api.js';
 import { KallistiFunction } from './kallisti-function.js';
 import { KallistiTable } from './kallisti-table.js';
@@ -91,22 +94,40 @@ export class KallistiStack extends Stack {
       retainLogs: settings.retain,
     });
 
-    new Alarms(this, 'Alarms', {
+    const alarms = new Alarms(this, 'Alarms', {
       stage: settings.stage,
+      trialQueue: trials.queue,
       trialDeadLetterQueue: trials.deadLetterQueue,
       scheduleDeadLetterQueue: scheduling.deadLetterQueue,
       worker: worker.function,
       api: http.api,
       ...(settings.alarmEmail !== undefined && { email: settings.alarmEmail }),
+      ...(settings.alarmTopicArn !== undefined && { topicArn: settings.alarmTopicArn }),
+    });
+    new Dashboard(this, 'Dashboard', {
+      stage: settings.stage,
+      api: http.api,
+      worker: worker.function,
+      trialQueue: trials.queue,
+      trialDeadLetterQueue: trials.deadLetterQueue,
+      scheduleDeadLetterQueue: scheduling.deadLetterQueue,
+      alarms: alarms.alarms,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: http.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'DocsUrl', { value: `${http.url}docs`, description: 'Swagger UI' });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (retained on delete unless retain=false)' });
     new CfnOutput(this, 'QueueUrl', { value: trials.queue.queueUrl, description: 'FIFO trial queue' });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName(settings.stage)}`,
+      description: 'CloudWatch dashboard: API, queue, firings, trials, worker, alarms',
+    });
     new CfnOutput(this, 'ScheduleGroupName', { value: scheduling.groupName, description: 'EventBridge Scheduler group holding one schedule per Kallisti schedule' });
 
     for (const fn of [api, worker]) {
+      // The `service` dimension of every metric both functions publish (lib/kallisti-metrics.ts).
+      fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));
+      fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
       acknowledgeNag(
         fn.role,
         {

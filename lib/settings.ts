@@ -21,6 +21,8 @@ export interface KallistiSettings {
   auth: Partial<Record<AuthVariable, string>>;
   /** When given, alarms notify this address through an SNS topic. */
   alarmEmail?: string;
+  /** When given, alarms (and their recoveries) are also published to this existing SNS topic. */
+  alarmTopicArn?: string;
   /** Keep the table (with deletion protection) and log groups when the stack is deleted. */
   retain: boolean;
 }
@@ -43,6 +45,8 @@ export type ContextReader = (key: string) => unknown;
 // The stage becomes part of a CloudFormation stack name, an API stage and a schedule group name (≤ 64 chars).
 const STAGE = /^[a-z][a-z0-9-]{0,23}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// A standard topic: CloudWatch publishes without the message group id a FIFO topic requires.
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 function text(read: ContextReader, key: string): string | undefined {
   const value = read(key);
@@ -133,6 +137,9 @@ export function readSettings(read: ContextReader): KallistiSettings {
   const alarmEmail = text(read, 'alarmEmail');
   if (alarmEmail !== undefined && !EMAIL.test(alarmEmail)) throw new Error(`Context alarmEmail must be an e-mail address, got "${alarmEmail}"`);
 
+  const alarmTopicArn = text(read, 'alarmTopicArn');
+  if (alarmTopicArn !== undefined && !TOPIC_ARN.test(alarmTopicArn)) throw new Error(`Context alarmTopicArn must be the ARN of a standard SNS topic (arn:aws:sns:<region>:<account>:<name>), got "${alarmTopicArn}"`);
+
   const settings: KallistiSettings = {
     stage,
     logLevel: logLevel(read),
@@ -145,6 +152,7 @@ export function readSettings(read: ContextReader): KallistiSettings {
     retain: flag(read, 'retain', DEFAULT_SETTINGS.retain),
   };
   if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;
+  if (alarmTopicArn !== undefined) settings.alarmTopicArn = alarmTopicArn;
   return settings;
 }
 

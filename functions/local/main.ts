@@ -2,14 +2,28 @@ import path from 'node:path';
 import { AuthConfigError } from '../api/auth/auth-config.js';
 import { authenticatorFromEnv, describeAuth, type ConfiguredAuth } from '../api/auth/configure.js';
 import { integer, optional } from '../config.js';
-import { createLogger } from '../logging.js';
+import { createLogger, type AppLogger } from '../logging.js';
 import { startLocalServer } from './server.js';
+import { createTerminalLogger, InvalidLogLevelError, parseLevel } from './terminal-logger.js';
 
 /**
  * `npm start`: the API on http://127.0.0.1:3000 (PORT), data under .kallisti/
  * (KALLISTI_DATA_DIR), trials run by the in-process sequential worker.
  */
-const logger = createLogger('kallisti-local', optional(process.env, 'LOG_LEVEL', 'INFO'));
+/** Readable lines by default; LOG_FORMAT=json for the same JSON lines as on Lambda. */
+function localLogger(): AppLogger {
+  const level = optional(process.env, 'LOG_LEVEL', 'INFO');
+  try {
+    const parsed = parseLevel(level);
+    return optional(process.env, 'LOG_FORMAT', 'text') === 'json' ? createLogger('kallisti-local', parsed) : createTerminalLogger({ level: parsed });
+  } catch (error) {
+    if (!(error instanceof InvalidLogLevelError)) throw error;
+    console.error(`Cannot start: ${error.message}`);
+    process.exit(1);
+  }
+}
+
+const logger = localLogger();
 const port = integer(process.env, 'PORT', 3000);
 const dataDir = path.resolve(optional(process.env, 'KALLISTI_DATA_DIR', '.kallisti'));
 
@@ -25,7 +39,7 @@ if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknow
 
 const server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator });
 console.log(`Kallisti Serverless (local mode) listening on ${server.url}`);
-console.log(`  Swagger UI: ${server.url}/docs    data: ${dataDir}`);
+console.log(`  Swagger UI: ${server.url}/docs    metrics: ${server.url}/metrics    data: ${dataDir}`);
 if (auth.mode === 'open') console.warn(`\n  WARNING: ${describeAuth(auth)}\n`);
 else console.log(`  ${describeAuth(auth)}`);
 

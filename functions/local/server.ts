@@ -9,7 +9,9 @@ import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { DEFAULT_MAX_BODY_BYTES, makeApiHandler } from '../api/app.js';
 import { openAccess, type Authenticator } from '../api/identity.js';
 import { makeRoutes } from '../api/routes.js';
-import { LocalScheduler } from '../adapters/local/local-scheduler.js';
+import { LocalScheduler, type NextFiring } from '../adapters/local/local-scheduler.js';
+import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
+import { measureFirings } from '../metrics/instrument.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
@@ -21,6 +23,8 @@ import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
 import { localContext, readRequestBody, toApiGatewayEvent, writeResult } from './http-adapter.js';
 
 const DOCS_ASSETS_PREFIX = '/docs/assets/';
+/** Prometheus scrape endpoint (local mode only; on AWS the same metrics go to CloudWatch). */
+export const METRICS_PATH = '/metrics';
 const ASSET_TYPES: Record<string, string> = { '.js': 'text/javascript', '.css': 'text/css', '.png': 'image/png', '.map': 'application/json', '.html': 'text/html' };
 
 export interface LocalStores {
@@ -39,20 +43,44 @@ export interface LocalServerOptions {
   logger?: AppLogger;
   /** Who may call what (see api/auth/configure.ts); open access when omitted. */
   authenticator?: Authenticator;
+  /** Served on GET /metrics; a fresh registry when omitted. */
+  metrics?: PrometheusMetrics;
+}
+
+/** What start-up found: trials picked up again and schedules armed. */
+export interface StartupSummary {
+  resumedTrials: number;
+  armedSchedules: number;
+  nextFirings: NextFiring[];
 }
 
 export interface LocalServer {
   url: string;
+  startup: StartupSummary;
   stores: LocalStores;
   dynamo: LocalDynamo;
   worker: LocalTrialQueue;
   scheduler: LocalScheduler;
+  metrics: PrometheusMetrics;
   close(): Promise<void>;
 }
 
 function swaggerUiDir(): string {
   const require = createRequire(import.meta.url);
   return path.dirname(require.resolve('swagger-ui-dist/package.json'));
+}
+
+/** How many upcoming firings the start-up summary lists. */
+const FIRINGS_SHOWN = 5;
+
+export function logStartup(log: AppLogger, summary: StartupSummary): void {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  log.info(`Resumed ${plural(summary.resumedTrials, 'unfinished trial')}`);
+  log.info(`Armed ${plural(summary.armedSchedules, 'schedule')}${summary.nextFirings.length > 0 ? '; next firings:' : ''}`);
+  for (const firing of summary.nextFirings.slice(0, FIRINGS_SHOWN)) {
+    log.info(`  ${firing.at.toISOString()}`, { schedule: firing.scheduleId, experiment: firing.experimentId });
+  }
+  if (summary.nextFirings.length > FIRINGS_SHOWN) log.info(`  … and ${summary.nextFirings.length - FIRINGS_SHOWN} more`);
 }
 
 /**
@@ -69,6 +97,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     schedules: new DynamoScheduleStore(dynamo.documentClient, tableName),
   };
   const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? new PrometheusMetrics();
   const registry = new ModuleRegistry(DEFAULT_MODULES);
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
   const runTrial = makeRunTrial({ ...stores, registry, clock, logger });
@@ -76,7 +105,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
   // through the same fire-schedule use case, and the trial it creates joins the queue.
   const scheduler = new LocalScheduler({ clock, fire: (firing) => void onFiring(firing) });
-  const fireSchedule = makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger });
+  const fireSchedule = measureFirings(makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger }), { metrics, clock });
   async function onFiring(firing: ScheduleFiring): Promise<void> {
     try {
       const trialId = await fireSchedule(firing);
@@ -94,9 +123,16 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const assetsDir = swaggerUiDir();
 
   const server: Server = createServer((request, response) => {
+    const started = performance.now();
+    response.once('finish', () => logRequest(request.method ?? 'GET', request.url ?? '/', response.statusCode, performance.now() - started));
     void (async () => {
       try {
         const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+        if (request.method === 'GET' && pathname === METRICS_PATH) {
+          const scrape = await metrics.text();
+          response.writeHead(200, { 'Content-Type': scrape.contentType, 'Cache-Control': 'no-store' });
+          return response.end(scrape.body);
+        }
         if (request.method === 'GET' && pathname.startsWith(DOCS_ASSETS_PREFIX)) {
           const name = path.basename(pathname);
           const file = path.join(assetsDir, name);
@@ -114,22 +150,32 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       }
     })();
   });
+  /** One line per request (a Prometheus scrape every few seconds would only be noise). */
+  function logRequest(method: string, url: string, status: number, ms: number): void {
+    const pathname = new URL(url, 'http://localhost').pathname;
+    if (pathname === METRICS_PATH && status === 200) return;
+    logger.info(`${method} ${pathname} ${status} ${ms < 10 ? Math.round(ms * 10) / 10 : Math.round(ms)} ms`);
+  }
+
   // The worker resumes trials accepted before a restart; only then does the server (and /health) answer.
-  await queue.start();
-  const armed = await scheduler.armAll(stores.schedules);
-  logger.info('Local scheduler armed', { schedules: armed });
+  const resumedTrials = await queue.start();
+  const armedSchedules = await scheduler.armAll(stores.schedules);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const startup: StartupSummary = { resumedTrials, armedSchedules, nextFirings: scheduler.nextFirings() };
+  logStartup(logger, startup);
 
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    startup,
     stores,
     dynamo,
     worker: queue,
     scheduler,
+    metrics,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -2,11 +2,13 @@ import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
+import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
 import { optional, required } from '../config.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { createLogger } from '../logging.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../modules/registry.js';
+import { measureFirings } from '../metrics/instrument.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../wiring.js';
 import { makeWorkerHandler } from './handler.js';
@@ -15,6 +17,8 @@ import { makeWorkerHandler } from './handler.js';
 const env = process.env;
 const tableName = required(env, 'KALLISTI_TABLE');
 const logger = createLogger('kallisti-worker', optional(env, 'LOG_LEVEL', 'INFO'));
+// CloudWatch metrics as EMF log lines, written after each invocation (no API call).
+const metrics = new EmfMetrics({ serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'kallisti') });
 const documentClient = createDocumentClient();
 const experiments = new DynamoExperimentStore(documentClient, tableName);
 const trials = new DynamoTrialStore(documentClient, tableName);
@@ -22,8 +26,16 @@ const schedules = new DynamoScheduleStore(documentClient, tableName);
 // The worker only removes exhausted cloud schedules, so it needs no target.
 const cloud = createEventBridgeCloudScheduler({ groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'), clock: systemClock });
 
-export const handler = makeWorkerHandler({
+const handleMessages = makeWorkerHandler({
   runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(DEFAULT_MODULES), clock: systemClock, logger }),
-  fireSchedule: makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger }),
+  fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger }), { metrics, clock: systemClock }),
   logger,
 });
+
+export const handler: typeof handleMessages = async (event, context) => {
+  try {
+    return await handleMessages(event, context);
+  } finally {
+    metrics.flush();
+  }
+};

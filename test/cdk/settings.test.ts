@@ -32,6 +32,8 @@ describe('readSettings', () => {
     expect(read({ authIdentityClaim: 'email' }).auth).toEqual({ KALLISTI_AUTH_IDENTITY_CLAIM: 'email' });
     expect(read({})).not.toHaveProperty('alarmEmail');
     expect(read({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
+    expect(read({})).not.toHaveProperty('alarmTopicArn');
+    expect(read({ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops' }).alarmTopicArn).toBe('arn:aws:sns:eu-west-1:123456789012:ops');
   });
 
   it.each([
@@ -49,6 +51,9 @@ describe('readSettings', () => {
     [{ retain: '1' }, /retain/],
     [{ authJwksUri: 'http://id.example.com/jwks' }, /authJwksUri/],
     [{ alarmEmail: 'ops' }, /alarmEmail/],
+    [{ alarmTopicArn: 'ops-topic' }, /alarmTopicArn must be the ARN of a standard SNS topic/],
+    [{ alarmTopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops.fifo' }, /alarmTopicArn/],
+    [{ alarmTopicArn: 'arn:aws:sqs:eu-west-1:123456789012:ops' }, /alarmTopicArn/],
     [{ stage: { name: 'dev' } }, /stage/],
   ])('rejects %j', (context, message) => {
     expect(() => read(context)).toThrow(message);

@@ -174,6 +174,8 @@ describe('KallistiStack', () => {
         KALLISTI_SCHEDULER_ROLE_ARN: getAtt(schedulerRole),
         KALLISTI_SCHEDULE_TARGET_ARN: getAtt(queue),
         KALLISTI_SCHEDULE_DLQ_ARN: getAtt(scheduleDlq),
+        POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
+        POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
       });
     });
 
@@ -192,7 +194,14 @@ describe('KallistiStack', () => {
     it('gives the worker only the table and the schedule group', () => {
       const { table } = ids(defaults);
       const env = (props(defaults, 'AWS::Lambda::Function', 'WorkerFunction')['Environment'] as { Variables: Record<string, unknown> }).Variables;
-      expect(env).toEqual({ NODE_OPTIONS: '--enable-source-maps', LOG_LEVEL: 'INFO', KALLISTI_TABLE: { Ref: table }, KALLISTI_SCHEDULE_GROUP: 'kallisti-dev' });
+      expect(env).toEqual({
+        NODE_OPTIONS: '--enable-source-maps',
+        LOG_LEVEL: 'INFO',
+        KALLISTI_TABLE: { Ref: table },
+        KALLISTI_SCHEDULE_GROUP: 'kallisti-dev',
+        POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
+        POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
+      });
     });
   });
 
@@ -378,7 +387,16 @@ describe('KallistiStack', () => {
     it('alarm on either dead-letter queue, worker errors and throttles, and a 5XX rate above 1 %', () => {
       const { dlq, scheduleDlq, worker } = ids(defaults);
       const all = alarms(defaults);
-      expect(Object.keys(all).sort()).toEqual(['kallisti-dev-api-5xx', 'kallisti-dev-schedule-dlq', 'kallisti-dev-trial-dlq', 'kallisti-dev-worker-errors', 'kallisti-dev-worker-throttles']);
+      expect(Object.keys(all).sort()).toEqual([
+        'kallisti-dev-api-5xx',
+        'kallisti-dev-firing-lag',
+        'kallisti-dev-overdue-trials',
+        'kallisti-dev-queue-age',
+        'kallisti-dev-schedule-dlq',
+        'kallisti-dev-trial-dlq',
+        'kallisti-dev-worker-errors',
+        'kallisti-dev-worker-throttles',
+      ]);
       const atLeastOne = { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, TreatMissingData: 'notBreaching' };
       expect(all['kallisti-dev-trial-dlq']).toMatchObject({ ...atLeastOne, Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(dlq, 'QueueName') }] });
       expect(all['kallisti-dev-schedule-dlq']).toMatchObject({ ...atLeastOne, MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: getAtt(scheduleDlq, 'QueueName') }] });
@@ -405,7 +423,7 @@ describe('KallistiStack', () => {
       const [topic] = resource(full.template, 'AWS::SNS::Topic', 'AlarmsTopic');
       full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topic } });
       const all = alarms(full);
-      expect(Object.keys(all)).toHaveLength(5);
+      expect(Object.keys(all)).toHaveLength(8);
       for (const alarm of Object.values(all)) {
         expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
         expect(alarm['OKActions']).toEqual([{ Ref: topic }]);

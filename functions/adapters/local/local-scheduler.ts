@@ -6,6 +6,13 @@ import type { Clock, CloudScheduler, ScheduleFiring, ScheduleStore } from '../..
 const MAX_TIMER_MS = 2 **31 - 1;
 const PAGE_SIZE = 500;
 
+/** When an armed schedule fires next. */
+export interface NextFiring {
+  scheduleId: string;
+  experimentId: string;
+  at: Date;
+}
+
 export interface LocalSchedulerDeps {
   clock: Clock;
   /** Where a firing goes: the local sequential worker, as EventBridge sends to the FIFO queue. */
@@ -20,6 +27,7 @@ export interface LocalSchedulerDeps {
  */
 export class LocalScheduler implements CloudScheduler {
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly next = new Map<string, NextFiring>();
   private stopped = false;
 
   constructor(private readonly deps: LocalSchedulerDeps) {}
@@ -49,6 +57,12 @@ export class LocalScheduler implements CloudScheduler {
     const timer = this.timers.get(schedule.id);
     if (timer) clearTimeout(timer);
     this.timers.delete(schedule.id);
+    this.next.delete(schedule.id);
+  }
+
+  /** Every armed schedule's next firing, soonest first. */
+  nextFirings(): NextFiring[] {
+    return [...this.next.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
   /** Number of armed schedules. */
@@ -60,6 +74,7 @@ export class LocalScheduler implements CloudScheduler {
     this.stopped = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.next.clear();
   }
 
   private schedule(schedule: Schedule, after?: Date): void {
@@ -86,5 +101,6 @@ export class LocalScheduler implements CloudScheduler {
     }, Math.min(Math.max(0, wait), MAX_TIMER_MS));
     timer.unref?.();
     this.timers.set(schedule.id, timer);
+    this.next.set(schedule.id, { scheduleId: schedule.id, experimentId: schedule.experiment_id, at: next });
   }
 }

@@ -46,10 +46,10 @@ export class LocalTrialQueue implements TrialQueue {
 
   /**
    * Loads every unfinished trial (oldest first, all pages) ahead of anything
-   * enqueued meanwhile, then starts running them.
+   * enqueued meanwhile, then starts running them. Returns how many it resumed.
    */
-  async start(): Promise<void> {
-    if (this.started) return;
+  async start(): Promise<number> {
+    if (this.started) return 0;
     const unfinished: string[] = [];
     let nextToken: string | undefined;
     do {
@@ -64,6 +64,7 @@ export class LocalTrialQueue implements TrialQueue {
     this.started = true;
     this.stopping = false;
     this.kick();
+    return unfinished.length;
   }
 
   /** Stops taking trials off the queue; resolves when the one running (if any) ends. Queued ones stay in the store. */

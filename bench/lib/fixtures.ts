@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Experiment, ExperimentDefinition, Step } from '../../functions/domain/experiment.js';
 import { normaliseDefinition } from '../../functions/domain/experiment.js';
-import type { Schedule } from '../../functions/domain/schedule.js';
+import { SCHEDULE_DEFAULTS, type Schedule } from '../../functions/domain/schedule.js';
 import type { Trial, TrialRecordEntry } from '../../functions/domain/trial.js';
 import type { StepModule } from '../../functions/modules/types.js';
 
@@ -109,6 +109,7 @@ export function scheduleItem(experimentId: string, index: number, nowHourUtc: nu
     recurrence_pattern: shapes[index % shapes.length] as string,
     recurrence_count: counted ? 100 : null,
     recurrence_left: counted ? 100 : null,
+    ...SCHEDULE_DEFAULTS,
     created_by: 'bench',
     created_at: at,
     updated_by: 'bench',

@@ -1,7 +1,7 @@
 import type { ExperimentDefinition } from '../domain/experiment.js';
 import type { ExperimentUseCases } from '../use-cases/experiments.js';
 import type { ScheduleDefinition } from '../domain/schedule.js';
-import type { ScheduleUseCases } from '../use-cases/schedules.js';
+import type { PreviewRequest, ScheduleUseCases } from '../use-cases/schedules.js';
 import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
 import type { ReportUseCases } from '../use-cases/report.js';
 import type { Page } from '../ports.js';
@@ -171,6 +171,13 @@ export function makeRoutes(deps: RouteDeps): Route[] {
         return noContent();
       },
     },
+    {
+      method: 'GET',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}/next',
+      access: 'read',
+      handle: async (r) => json(200, await schedules.next(expId(r), schedId(r), r.query['count'] === undefined ? 10 : Number(r.query['count']))),
+    },
+    { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, schedules.preview(r.body as PreviewRequest)) },
     { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
   ];
 }

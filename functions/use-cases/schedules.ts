@@ -2,7 +2,9 @@ import type { AppLogger } from '../app-logger.js';
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
 import { deletedError, isDeleted } from '../domain/deletion.js';
 import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { Schedule, ScheduleDefinition, ScheduleView } from '../domain/schedule.js';
+import { SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
+import { resolveScheduleOptions } from '../domain/schedule-options.js';
+import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
 
 export interface ScheduleDeps {
@@ -32,6 +34,26 @@ function assertPattern(pattern: string): void {
 /** A schedule with something left to fire is armed in the cloud; an exhausted one is not. */
 function isLive(schedule: Schedule): boolean {
   return schedule.recurrence_left === null || schedule.recurrence_left > 0;
+}
+
+/** The options a request names, for resolveScheduleOptions. */
+function optionsOf(input: Partial<ScheduleDefinition>): Partial<Record<keyof ScheduleOptions, unknown>> {
+  const given: Partial<Record<keyof ScheduleOptions, unknown>> = {};
+  for (const name of SCHEDULE_OPTION_NAMES) if (Object.prototype.hasOwnProperty.call(input, name)) given[name] = input[name];
+  return given;
+}
+
+/** Body of POST /schedule/preview: a schedule's definition and how many fire times to show. */
+export interface PreviewRequest extends Partial<ScheduleOptions> {
+  recurrence_pattern: string;
+  recurrence_count?: number | null;
+  count?: number;
+}
+
+function assertCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PREVIEW_COUNT) {
+    throw new ValidationError('Invalid count', [{ path: 'count', message: `must be a whole number from 1 to ${MAX_PREVIEW_COUNT}` }]);
+  }
 }
 
 export function makeScheduleUseCases(deps: ScheduleDeps) {
@@ -74,7 +96,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
 
   async function withTrials(schedule: Schedule, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
     const result = await trials.listBySchedule(schedule.id, page);
-    return { view: { ...schedule, trials: result.items }, nextToken: result.nextToken };
+    return { view: { ...schedule, next_fire_time: isLive(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
   }
 
   /** Soft delete (kept for audit with who and when), then the cloud schedule; if the cloud refuses, the mark is undone. */
@@ -91,6 +113,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async create(experimentId: string, input: ScheduleDefinition, caller: Caller): Promise<ScheduleView> {
       assertPattern(input.recurrence_pattern);
+      const options = resolveScheduleOptions(optionsOf(input), SCHEDULE_DEFAULTS, clock.now());
       const experiment = await liveExperiment(experimentId);
       const now = clock.now().toISOString();
       const count = input.recurrence_count ?? null;
@@ -103,6 +126,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         recurrence_pattern: input.recurrence_pattern.trim(),
         recurrence_count: count,
         recurrence_left: count,
+        ...options,
         created_by: caller.id,
         created_at: now,
         updated_by: caller.id,
@@ -110,7 +134,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       };
       await schedules.create(schedule);
       await orUndo(() => cloud.arm(schedule), () => schedules.delete(experimentId, schedule.id), 'create the schedule');
-      return { ...schedule, trials: [] };
+      return { ...schedule, next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
     },
 
     async get(experimentId: string, scheduleId: string, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
@@ -133,6 +157,8 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
       if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
       const current = await load(experimentId, scheduleId);
+      // PUT starts again from the defaults; PATCH from what is stored.
+      const options = resolveScheduleOptions(optionsOf(input), mode === 'replace' ? SCHEDULE_DEFAULTS : current, clock.now());
       const given = (field: keyof ScheduleDefinition) => mode === 'replace' || Object.prototype.hasOwnProperty.call(input, field);
       const resetLeft = given('recurrence_count');
       const count = resetLeft ? (input.recurrence_count ?? null) : current.recurrence_count;
@@ -144,6 +170,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         metadata: given('metadata') ? (input.metadata ?? {}) : current.metadata,
         parameters: given('parameters') ? (input.parameters ?? {}) : current.parameters,
         ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
+        ...options,
         updated_by: caller.id,
         updated_at: clock.now().toISOString(),
       };
@@ -157,6 +184,23 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         'update the schedule',
       );
       return (await withTrials(stored, { limit: TRIALS_IN_LIST })).view;
+    },
+
+    /** The next `count` fire times of a stored schedule (GET …/next). */
+    async next(experimentId: string, scheduleId: string, count: number): Promise<SchedulePreview & { schedule_id: string; recurrence_left: number | null }> {
+      assertCount(count);
+      const schedule = await load(experimentId, scheduleId);
+      return { schedule_id: schedule.id, recurrence_left: schedule.recurrence_left, ...previewSchedule(schedule, clock.now(), count) };
+    },
+
+    /** The next fire times of a schedule not stored (POST /schedule/preview): the same checks as creating one. */
+    preview(input: PreviewRequest): SchedulePreview & { recurrence_left: number | null } {
+      assertPattern(input.recurrence_pattern);
+      const count = input.count ?? 10;
+      assertCount(count);
+      const options = resolveScheduleOptions(optionsOf(input), SCHEDULE_DEFAULTS, clock.now());
+      const left = input.recurrence_count ?? null;
+      return { recurrence_left: left, ...previewSchedule({ recurrence_pattern: input.recurrence_pattern.trim(), recurrence_left: left, ...options }, clock.now(), count) };
     },
 
     /** Deletes the schedule (soft: kept for audit, gone from the API) and its cloud schedule(s); trials it started stay. */

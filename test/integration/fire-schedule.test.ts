@@ -2,7 +2,7 @@ import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experim
 import { DynamoScheduleStore } from '../../functions/adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
 import type { Experiment } from '../../functions/domain/experiment.js';
-import type { Schedule } from '../../functions/domain/schedule.js';
+import { SCHEDULE_DEFAULTS, type Schedule } from '../../functions/domain/schedule.js';
 import type { ScheduleFiring } from '../../functions/ports.js';
 import { makeFireSchedule } from '../../functions/use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../../functions/wiring.js';
@@ -54,6 +54,7 @@ async function setup(count: number | null): Promise<{ experiment: Experiment; sc
     recurrence_pattern: '* * * * *',
     recurrence_count: count,
     recurrence_left: count,
+    ...SCHEDULE_DEFAULTS,
     created_by: 'bob',
     created_at: at,
     updated_by: 'bob',

@@ -1,7 +1,7 @@
 import { ConflictException, CreateScheduleCommand, DeleteScheduleCommand, ResourceNotFoundException, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeCloudScheduler } from '../../functions/adapters/scheduler/eventbridge-scheduler.js';
-import type { Schedule } from '../../functions/domain/schedule.js';
+import { SCHEDULE_DEFAULTS, type Schedule } from '../../functions/domain/schedule.js';
 
 const scheduler = mockClient(SchedulerClient);
 afterEach(() => scheduler.reset());
@@ -24,6 +24,7 @@ function schedule(overrides: Partial<Schedule> = {}): Schedule {
     recurrence_pattern: '*/5 * * * *',
     recurrence_count: null,
     recurrence_left: null,
+    ...SCHEDULE_DEFAULTS,
     created_by: 'a',
     created_at: '2027-03-01T10:00:00Z',
     updated_by: 'a',
@@ -48,7 +49,7 @@ describe('EventBridgeCloudScheduler', () => {
         ScheduleExpressionTimezone: 'UTC',
         FlexibleTimeWindow: { Mode: 'OFF' },
         State: 'ENABLED',
-        Description: 'Kallisti schedule 73919897-0835-4ad6-bfc6-2b332c9d615f (experiment d4e4a9cd-d97a-472c-977b-9f92338db2e1): */5 * * * *',
+        Description: 'Kallisti schedule 73919897-0835-4ad6-bfc6-2b332c9d615f (experiment d4e4a9cd-d97a-472c-977b-9f92338db2e1): */5 * * * * (UTC)',
         ActionAfterCompletion: 'NONE',
         Target: {
           Arn: target.queueArn,

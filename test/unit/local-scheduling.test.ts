@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { LocalScheduler } from '../../functions/adapters/local/local-scheduler.js';
 import { LocalTrialQueue } from '../../functions/adapters/local/local-trial-queue.js';
-import type { Schedule } from '../../functions/domain/schedule.js';
+import { SCHEDULE_DEFAULTS, type Schedule } from '../../functions/domain/schedule.js';
 import { makeRunTrial } from '../../functions/executor/run-trial.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
 import type { ScheduleFiring } from '../../functions/ports.js';
@@ -23,6 +23,7 @@ function schedule(experimentId: string, pattern: string, count: number | null): 
     recurrence_pattern: pattern,
     recurrence_count: count,
     recurrence_left: count,
+    ...SCHEDULE_DEFAULTS,
     created_by: 'scheduler-user',
     created_at: '2027-01-01T00:00:00.000Z',
     updated_by: 'scheduler-user',

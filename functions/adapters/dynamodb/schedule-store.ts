@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DeletionMarker } from '../../domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import type { Schedule } from '../../domain/schedule.js';
+import { withScheduleDefaults, type Schedule } from '../../domain/schedule.js';
 import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
@@ -19,7 +19,7 @@ const LIVE = 'attribute_not_exists(deleted_at)';
 function toSchedule(item: Record<string, unknown>): Schedule & Partial<DeletionMarker> {
   const schedule: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) if (!INTERNAL.has(name)) schedule[name] = value;
-  return schedule as unknown as Schedule & Partial<DeletionMarker>;
+  return withScheduleDefaults(schedule) as unknown as Schedule & Partial<DeletionMarker>;
 }
 
 const isDeletedItem = (item: Record<string, unknown>): boolean => item['deleted_at'] !== undefined;
@@ -83,6 +83,14 @@ export class DynamoScheduleStore implements ScheduleStore {
       ':updated_by': schedule.updated_by,
       ':updated_at': schedule.updated_at,
       ':expected': expectedUpdatedAt,
+      ':timezone': schedule.timezone,
+      ':state': schedule.state,
+      ':start_date': schedule.start_date,
+      ':end_date': schedule.end_date,
+      ':jitter': schedule.jitter_seconds,
+      ':overlap': schedule.overlap,
+      ':deadline': schedule.starting_deadline_seconds,
+      ':catch_up': schedule.catch_up,
     };
     const sets = [
       'recurrence_pattern = :pattern',
@@ -92,6 +100,14 @@ export class DynamoScheduleStore implements ScheduleStore {
       'ticket = :ticket',
       'updated_by = :updated_by',
       'updated_at = :updated_at',
+      '#timezone = :timezone',
+      '#state = :state',
+      '#start_date = :start_date',
+      '#end_date = :end_date',
+      '#jitter_seconds = :jitter',
+      '#overlap = :overlap',
+      '#starting_deadline_seconds = :deadline',
+      '#catch_up = :catch_up',
     ];
     if (resetLeft) {
       values[':left'] = schedule.recurrence_left;
@@ -104,7 +120,7 @@ export class DynamoScheduleStore implements ScheduleStore {
           Key: key(schedule.experiment_id, schedule.id),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND updated_at = :expected`,
-          ExpressionAttributeNames: { '#parameters': 'parameters' },
+          ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds', 'overlap', 'starting_deadline_seconds', 'catch_up'].map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),

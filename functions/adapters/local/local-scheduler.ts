@@ -1,5 +1,5 @@
-import { nextFireTimes } from '../../domain/cron.js';
 import type { Schedule } from '../../domain/schedule.js';
+import { upcomingFireTimes } from '../../domain/schedule-preview.js';
 import type { Clock, CloudScheduler, ScheduleFiring, ScheduleStore } from '../../ports.js';
 
 /** setTimeout cannot wait longer than ~24.8 days; longer waits are taken in hops. */
@@ -17,12 +17,17 @@ export interface LocalSchedulerDeps {
   clock: Clock;
   /** Where a firing goes: the local sequential worker, as EventBridge sends to the FIFO queue. */
   fire: (firing: ScheduleFiring) => void;
+  /** 0 <= x < 1, for the jitter delay; Math.random unless a test pins it. */
+  random?: () => number;
 }
 
 /**
  * Local mode's stand-in for EventBridge Scheduler: one timer per schedule,
- * firing at the UTC cron times of its Unix pattern with the same firing
- * message the cloud sends. Firings missed while the process was down are not
+ * firing at the fire times of its Unix pattern in its time zone, within its
+ * dates, with EventBridge's daylight-saving rules (domain/fire-times.ts), and
+ * the same firing message the cloud sends. A paused schedule has no timer. A
+ * schedule with jitter fires a random 0..jitter_seconds after its time (the
+ * flexible time window), with its scheduled time in the message. Firings missed while the process was down are not
  * replayed (EventBridge does not replay a window it was not running in either).
  */
 export class LocalScheduler implements CloudScheduler {
@@ -39,7 +44,7 @@ export class LocalScheduler implements CloudScheduler {
     do {
       const page = await store.listAll({ limit: PAGE_SIZE, nextToken });
       for (const schedule of page.items) {
-        if (schedule.recurrence_left === null || schedule.recurrence_left > 0) {
+        if (schedule.state === 'ENABLED' && (schedule.recurrence_left === null || schedule.recurrence_left > 0)) {
           this.schedule(schedule);
           armed += 1;
         }
@@ -81,11 +86,13 @@ export class LocalScheduler implements CloudScheduler {
     void this.disarm(schedule);
     if (this.stopped) return;
     const from = after ?? this.deps.clock.now();
-    const [next] = nextFireTimes(schedule.recurrence_pattern, from, 1);
+    const [next] = upcomingFireTimes(schedule, from, 1);
     if (!next) return;
-    const wait = next.getTime() - this.deps.clock.now().getTime();
+    const delay = schedule.jitter_seconds > 0 ? Math.floor((this.deps.random ?? Math.random)() * schedule.jitter_seconds * 1000) : 0;
+    const due = next.getTime() + delay;
+    const wait = due - this.deps.clock.now().getTime();
     const timer = setTimeout(() => {
-      if (next.getTime() > this.deps.clock.now().getTime()) {
+      if (due > this.deps.clock.now().getTime()) {
         // A long wait taken in hops: not there yet.
         this.schedule(schedule, from);
         return;

@@ -7,8 +7,9 @@ import {
   UpdateScheduleCommand,
   type CreateScheduleCommandInput,
 } from '@aws-sdk/client-scheduler';
-import { nextFireTimes, toEventBridgeExpressions } from '../../domain/cron.js';
+import { toEventBridgeExpressions } from '../../domain/cron.js';
 import type { Schedule } from '../../domain/schedule.js';
+import { plannedFireTimes } from '../../domain/schedule-preview.js';
 import type { Clock, CloudScheduler } from '../../ports.js';
 import { MESSAGE_GROUP_ID } from '../sqs/sqs-trial-queue.js';
 
@@ -55,28 +56,42 @@ export class EventBridgeCloudScheduler implements CloudScheduler {
 
   /**
    * The full definition of each cloud schedule (UpdateSchedule replaces every
-   * field, so create and update send the same). A counted schedule also gets an
-   * EndDate just after its last remaining fire time and deletes itself then: a
-   * safety net should the worker never get to remove it.
+   * field, so create and update send the same), or none when nothing is left to
+   * fire (firings used up, or none before the end date).
+   *
+   * - The Unix pattern's expression(s), read in the schedule's time zone.
+   * - State: a paused schedule stays defined, DISABLED.
+   * - StartDate only while it is ahead: a start in the past changes nothing, and
+   *   Scheduler refuses one more than 5 minutes old.
+   * - EndDate: the schedule's end date or, for a counted enabled schedule, just
+   *   after its last remaining fire time, whichever is first; the cloud schedule
+   *   deletes itself then, a safety net should the worker never remove it.
+   * - FlexibleTimeWindow: the jitter, in whole minutes, or OFF.
    */
   definitions(schedule: Schedule): CreateScheduleCommandInput[] {
     const target = this.config.target;
     if (!target) throw new Error('EventBridgeCloudScheduler: a target is required to arm schedules');
+    const now = this.config.clock.now();
     const expressions = toEventBridgeExpressions(schedule.recurrence_pattern);
-    let endDate: Date | undefined;
-    if (schedule.recurrence_left !== null && schedule.recurrence_left > 0) {
-      const times = nextFireTimes(schedule.recurrence_pattern, this.config.clock.now(), schedule.recurrence_left);
-      const last = times[times.length - 1];
-      if (last) endDate = new Date(last.getTime() + 60_000);
+    // Enough to know whether anything is left, and the last of a counted schedule's firings.
+    const planned = plannedFireTimes(schedule, now, schedule.recurrence_left ?? 1);
+    if (planned.length === 0) return [];
+    let endDate = schedule.end_date ? new Date(schedule.end_date) : undefined;
+    if (schedule.recurrence_left !== null && schedule.state === 'ENABLED') {
+      const last = planned[planned.length - 1] as Date;
+      const safety = new Date(last.getTime() + 60_000);
+      if (!endDate || safety < endDate) endDate = safety;
     }
+    const startDate = schedule.start_date && new Date(schedule.start_date) > now ? new Date(schedule.start_date) : undefined;
     return expressions.map((expression, index) => ({
       Name: cloudScheduleName(schedule.id, index),
       GroupName: this.config.groupName,
       ScheduleExpression: expression,
-      ScheduleExpressionTimezone: 'UTC',
-      FlexibleTimeWindow: { Mode: 'OFF' },
-      State: 'ENABLED',
-      Description: `Kallisti schedule ${schedule.id} (experiment ${schedule.experiment_id}): ${schedule.recurrence_pattern}`.slice(0, 512),
+      ScheduleExpressionTimezone: schedule.timezone,
+      FlexibleTimeWindow: schedule.jitter_seconds > 0 ? { Mode: 'FLEXIBLE' as const, MaximumWindowInMinutes: schedule.jitter_seconds / 60 } : { Mode: 'OFF' as const },
+      State: schedule.state,
+      Description: `Kallisti schedule ${schedule.id} (experiment ${schedule.experiment_id}): ${schedule.recurrence_pattern} (${schedule.timezone})`.slice(0, 512),
+      ...(startDate ? { StartDate: startDate } : {}),
       ...(endDate ? { EndDate: endDate, ActionAfterCompletion: 'DELETE' as const } : { ActionAfterCompletion: 'NONE' as const }),
       Target: {
         Arn: target.queueArn,

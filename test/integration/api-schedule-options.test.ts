@@ -1,5 +1,5 @@
 /**
- * Time zone, pause, dates, jitter, overlap, deadline and catch-up through the
+ * Time zone, pause, dates and jitter through the
  * real router on dynalite: defaults for Kallisti payloads, 400s naming the
  * field with nothing stored, PATCH pause/resume, and the two previews.
  */
@@ -24,9 +24,6 @@ const businessHours = {
   start_date: '2090-03-01T00:00:00-05:00',
   end_date: '2090-06-30T00:00:00Z',
   jitter_seconds: 600,
-  overlap: 'skip',
-  starting_deadline_seconds: 1800,
-  catch_up: 'latest',
 };
 
 function errorsOf(body: unknown): { path: string; message: string }[] {
@@ -37,7 +34,7 @@ describe('schedule options', () => {
   it('gives a Kallisti payload the defaults', async () => {
     const res = await api.call('POST', base(), { recurrence_pattern: '*/5 * * * *', recurrence_count: 2 });
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ timezone: 'UTC', state: 'ENABLED', start_date: null, end_date: null, jitter_seconds: 0, overlap: 'queue', starting_deadline_seconds: null, catch_up: 'none' });
+    expect(res.body).toMatchObject({ timezone: 'UTC', state: 'ENABLED', start_date: null, end_date: null, jitter_seconds: 0 });
     expect(typeof (res.body as Body)['next_fire_time']).toBe('string');
   });
 
@@ -65,10 +62,6 @@ describe('schedule options', () => {
     [{ start_date: '2090-03-01T00:00:00Z', end_date: '2090-02-01T00:00:00Z' }, 'end_date', 'after start_date'],
     [{ jitter_seconds: 90 }, 'jitter_seconds', 'multiple of 60'],
     [{ jitter_seconds: 3660 }, 'jitter_seconds', ''],
-    [{ overlap: 'allow' }, 'overlap', ''],
-    [{ starting_deadline_seconds: 0 }, 'starting_deadline_seconds', ''],
-    [{ jitter_seconds: 600, starting_deadline_seconds: 600 }, 'starting_deadline_seconds', 'greater than jitter_seconds'],
-    [{ catch_up: 'all' }, 'catch_up', ''],
   ])('answers 400 naming the field for %j and stores nothing', async (options, field, fragment) => {
     const res = await api.call('POST', base(), { recurrence_pattern: '0 9 * * *', ...options });
     expect(res.status).toBe(400);
@@ -95,8 +88,8 @@ describe('schedule options', () => {
   it('PUT resets options not given to their defaults; PATCH keeps them', async () => {
     const created = (await api.call('POST', base(), businessHours)).body as Body;
     const path = `${base()}/${String(created['id'])}`;
-    expect((await api.call('PATCH', path, { jitter_seconds: 0 })).body).toMatchObject({ timezone: 'America/New_York', overlap: 'skip', jitter_seconds: 0 });
-    expect((await api.call('PUT', path, { recurrence_pattern: '0 9 * * *' })).body).toMatchObject({ timezone: 'UTC', overlap: 'queue', start_date: null, end_date: null, starting_deadline_seconds: null });
+    expect((await api.call('PATCH', path, { jitter_seconds: 0 })).body).toMatchObject({ timezone: 'America/New_York', jitter_seconds: 0, end_date: '2090-06-30T00:00:00.000Z' });
+    expect((await api.call('PUT', path, { recurrence_pattern: '0 9 * * *' })).body).toMatchObject({ timezone: 'UTC', start_date: null, end_date: null, jitter_seconds: 0 });
   });
 });
 

@@ -48,8 +48,6 @@ const businessHours = schedule({
   start_date: '2027-03-08T00:00:00.000Z',
   end_date: '2027-06-30T00:00:00.000Z',
   jitter_seconds: 600,
-  overlap: 'skip',
-  starting_deadline_seconds: 1800,
 });
 
 const expectedBusinessHours = {

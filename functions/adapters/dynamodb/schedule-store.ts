@@ -88,9 +88,6 @@ export class DynamoScheduleStore implements ScheduleStore {
       ':start_date': schedule.start_date,
       ':end_date': schedule.end_date,
       ':jitter': schedule.jitter_seconds,
-      ':overlap': schedule.overlap,
-      ':deadline': schedule.starting_deadline_seconds,
-      ':catch_up': schedule.catch_up,
     };
     const sets = [
       'recurrence_pattern = :pattern',
@@ -105,9 +102,6 @@ export class DynamoScheduleStore implements ScheduleStore {
       '#start_date = :start_date',
       '#end_date = :end_date',
       '#jitter_seconds = :jitter',
-      '#overlap = :overlap',
-      '#starting_deadline_seconds = :deadline',
-      '#catch_up = :catch_up',
     ];
     if (resetLeft) {
       values[':left'] = schedule.recurrence_left;
@@ -120,7 +114,7 @@ export class DynamoScheduleStore implements ScheduleStore {
           Key: key(schedule.experiment_id, schedule.id),
           UpdateExpression: `SET ${sets.join(', ')}`,
           ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND updated_at = :expected`,
-          ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds', 'overlap', 'starting_deadline_seconds', 'catch_up'].map((n) => [`#${n}`, n])),
+          ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds'].map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),

@@ -3,7 +3,6 @@
 // suite (a property test or a CDK bundling hook can take 10x its idle time there);
 // a test that needs longer says so itself. Nothing is retried.
 const common = {
-  testTimeout: 60_000,
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
@@ -13,6 +12,7 @@ const common = {
 };
 
 export default {
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.test.ts'] },

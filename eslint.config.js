@@ -24,8 +24,20 @@ export default tseslint.config(
   },
   {
     files: ['functions/domain/**/*.ts', 'functions/use-cases/**/*.ts', 'functions/executor/**/*.ts', 'functions/api/**/*.ts', 'functions/modules/**/*.ts'],
+    ignores: ['functions/modules/aws/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['@aws-sdk/*'], message: 'AWS SDK imports belong in functions/adapters/ only.' }] }],
+    },
+  },
+  {
+    // AWS step commands load their SDK client with `await import()` when a step runs, so the
+    // worker's cold start does not grow with the number of commands; static imports are types only.
+    files: ['functions/modules/aws/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@aws-sdk/*'], allowTypeImports: true, message: 'Load the SDK with `await import()` inside the command (lazy); static imports may only be `import type`.' }] },
+      ],
     },
   },
 );

@@ -1,6 +1,6 @@
 import type { AppLogger } from './app-logger.js';
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MODULES, ModuleRegistry } from './modules/registry.js';
+import { configuredModules, ModuleRegistry } from './modules/registry.js';
 import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
@@ -29,7 +29,7 @@ export interface CoreDeps {
 export function buildUseCases(deps: CoreDeps) {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidIds;
-  const registry = deps.registry ?? new ModuleRegistry(DEFAULT_MODULES);
+  const registry = deps.registry ?? new ModuleRegistry(configuredModules(process.env));
   const schedules = makeScheduleUseCases({ ...deps, clock, ids });
   return {
     registry,

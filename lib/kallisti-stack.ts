@@ -1,7 +1,9 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
+import { AWS_MODULES } from '../functions/modules/aws/index.js';
 import { Alarms } from './alarms.js';
+import { ChaosPolicy } from './chaos-policy.js';
 import { Dashboard, dashboardName } from './dashboard.js';
 import { metricsServiceName } from './kallisti-metrics.js';
 import { METRICS_NAMESPACE } from '../functions/metrics/catalog.js';
@@ -82,6 +84,18 @@ export class KallistiStack extends Stack {
     worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
     scheduling.grantScheduleActions(worker.function, WORKER_SCHEDULE_ACTIONS);
     worker.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
+
+    // AWS steps: the worker may do what the registered `aws` commands declare, and nothing
+    // more; with awsModules=false neither function offers them and no permission is granted.
+    const awsSwitch = settings.awsModules ? 'on' : 'off';
+    for (const fn of [api, worker]) fn.addEnvironment('KALLISTI_AWS_MODULES', awsSwitch);
+    if (settings.awsModules) {
+      new ChaosPolicy(this, 'WorkerChaos', { role: worker.role, modules: AWS_MODULES, tag: settings.chaosResourceTag, assumeRoleArns: settings.assumeRoleArns });
+      const tag = settings.chaosResourceTag ? `${settings.chaosResourceTag.key}=${settings.chaosResourceTag.value}` : 'none';
+      worker.addEnvironment('KALLISTI_CHAOS_TAG', tag);
+      // The API checks role_arn against the same list when an experiment is saved.
+      for (const fn of [api, worker]) fn.addEnvironment('KALLISTI_AWS_ROLE_ARNS', settings.assumeRoleArns.join(','));
+    }
 
     const http = new HttpApi(this, 'Http', {
       stage: settings.stage,

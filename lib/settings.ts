@@ -25,7 +25,16 @@ export interface KallistiSettings {
   alarmTopicArn?: string;
   /** Keep the table (with deletion protection) and log groups when the stack is deleted. */
   retain: boolean;
+  /** The `aws` step namespace: offered, and its IAM permissions granted to the worker (awsModules, default true). */
+  awsModules: boolean;
+  /** The tag destructive AWS actions require on their target (chaosResourceTag, default chaos-allowed=true; `none` lifts it). */
+  chaosResourceTag: { key: string; value: string } | undefined;
+  /** Roles AWS steps may assume with `role_arn` (assumeRoleArns, comma-separated; default none). */
+  assumeRoleArns: string[];
 }
+
+/** The tag destructive AWS actions require unless the deployment chooses another (or none). */
+export const DEFAULT_CHAOS_TAG = { key: 'chaos-allowed', value: 'true' };
 
 export const DEFAULT_SETTINGS: KallistiSettings = {
   stage: 'dev',
@@ -37,6 +46,9 @@ export const DEFAULT_SETTINGS: KallistiSettings = {
   gatewayBodyValidation: false,
   auth: {},
   retain: true,
+  awsModules: true,
+  chaosResourceTag: DEFAULT_CHAOS_TAG,
+  assumeRoleArns: [],
 };
 
 /** Reads context values; `-c` values always arrive as strings, cdk.json values may be typed. */
@@ -105,6 +117,35 @@ export const AUTH_CONTEXT = {
 } as const;
 export type AuthVariable = (typeof AUTH_CONTEXT)[keyof typeof AUTH_CONTEXT];
 
+// Tag keys and values as IAM and the tagging APIs accept them.
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
+
+function chaosResourceTag(read: ContextReader): { key: string; value: string } | undefined {
+  const raw = text(read, 'chaosResourceTag');
+  if (raw === undefined) return DEFAULT_CHAOS_TAG;
+  if (raw === 'none') return undefined;
+  const at = raw.indexOf('=');
+  const key = at < 0 ? '' : raw.slice(0, at).trim();
+  const value = at < 0 ? '' : raw.slice(at + 1).trim();
+  if (!TAG_KEY.test(key) || !TAG_VALUE.test(value) || key.toLowerCase().startsWith('aws:')) {
+    throw new Error(`Context chaosResourceTag must be key=value (a valid tag, key not starting with aws:) or none, got "${raw}"`);
+  }
+  return { key, value };
+}
+
+function roleArns(read: ContextReader): string[] {
+  const raw = text(read, 'assumeRoleArns');
+  const arns = (raw ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  const bad = arns.filter((item) => !ROLE_ARN.test(item) || item.includes('*'));
+  if (bad.length > 0) throw new Error(`Context assumeRoleArns must list IAM role ARNs (no wildcard), separated by commas; not valid: ${bad.join(', ')}`);
+  return [...new Set(arns)];
+}
+
 export function readSettings(read: ContextReader): KallistiSettings {
   const stage = text(read, 'stage') ?? DEFAULT_SETTINGS.stage;
   if (!STAGE.test(stage)) throw new Error(`Context stage must match ${STAGE} (lower case, starts with a letter, at most 24 characters), got "${stage}"`);
@@ -150,6 +191,9 @@ export function readSettings(read: ContextReader): KallistiSettings {
     gatewayBodyValidation: flag(read, 'gatewayBodyValidation', DEFAULT_SETTINGS.gatewayBodyValidation),
     auth,
     retain: flag(read, 'retain', DEFAULT_SETTINGS.retain),
+    awsModules: flag(read, 'awsModules', DEFAULT_SETTINGS.awsModules),
+    chaosResourceTag: chaosResourceTag(read),
+    assumeRoleArns: roleArns(read),
   };
   if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;
   if (alarmTopicArn !== undefined) settings.alarmTopicArn = alarmTopicArn;

@@ -16,7 +16,7 @@ import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { makeRunTrial } from '../executor/run-trial.js';
-import { DEFAULT_MODULES, ModuleRegistry } from '../modules/registry.js';
+import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import type { Clock, ExperimentStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
@@ -98,7 +98,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   };
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new PrometheusMetrics();
-  const registry = new ModuleRegistry(DEFAULT_MODULES);
+  const registry = new ModuleRegistry(configuredModules(process.env));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
   const runTrial = makeRunTrial({ ...stores, registry, clock, logger });
   const queue = new LocalTrialQueue({ trials: stores.trials, runTrial, logger });

@@ -1,9 +1,26 @@
+import type { FieldError } from '../domain/errors.js';
 import type { Json, JsonObject } from '../domain/types.js';
 
 /** What a running step can use: a signal that fires on stop or time-out, and its log. */
 export interface StepContext {
   signal: AbortSignal;
   log(message: string): void;
+}
+
+/**
+ * IAM permissions one step command needs in the worker's role. The deployment
+ * builds the worker's policy from these declarations only (lib/chaos-policy.ts).
+ */
+export interface IamGrant {
+  /** Exact IAM actions (`ec2:StopInstances`); never a wildcard. */
+  readonly actions: readonly string[];
+  /**
+   * ARN patterns the actions may act on; `{partition}` and `{account}` are filled in
+   * by the stack. Absent means `*`: only for actions without resource-level permissions.
+   */
+  readonly resources?: readonly string[];
+  /** Destructive: allowed only on resources carrying the deployment's chaos tag (aws:ResourceTag). */
+  readonly tagged?: boolean;
 }
 
 /**
@@ -15,6 +32,14 @@ export interface StepModule {
   readonly name: string;
   readonly description: string;
   readonly whereSchema: Record<string, unknown>;
+  /** IAM permissions the worker needs to run this command (AWS commands only). */
+  readonly iam?: readonly IamGrant[];
+  /**
+   * Checks a schema cannot express (a role ARN outside the configured list…), run after
+   * the schema passed; paths are relative to `where`. Values still holding a `{{ }}`
+   * placeholder are skipped when `allowPlaceholders` is set.
+   */
+  checkWhere?(where: JsonObject, allowPlaceholders: boolean): FieldError[];
   run(where: JsonObject, context: StepContext): Promise<Json>;
 }
 

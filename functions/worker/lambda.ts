@@ -7,7 +7,7 @@ import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbrid
 import { optional, required } from '../config.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { createLogger } from '../logging.js';
-import { DEFAULT_MODULES, ModuleRegistry } from '../modules/registry.js';
+import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../wiring.js';
@@ -27,7 +27,7 @@ const schedules = new DynamoScheduleStore(documentClient, tableName);
 const cloud = createEventBridgeCloudScheduler({ groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'), clock: systemClock });
 
 const handleMessages = makeWorkerHandler({
-  runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(DEFAULT_MODULES), clock: systemClock, logger }),
+  runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(configuredModules(env)), clock: systemClock, logger }),
   fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger }), { metrics, clock: systemClock }),
   logger,
 });

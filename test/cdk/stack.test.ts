@@ -176,6 +176,8 @@ describe('KallistiStack', () => {
         KALLISTI_SCHEDULE_DLQ_ARN: getAtt(scheduleDlq),
         POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
         POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
+        KALLISTI_AWS_MODULES: 'on',
+        KALLISTI_AWS_ROLE_ARNS: '',
       });
     });
 
@@ -191,7 +193,7 @@ describe('KallistiStack', () => {
       });
     });
 
-    it('gives the worker only the table and the schedule group', () => {
+    it('gives the worker only the table, the schedule group and the settings of AWS steps', () => {
       const { table } = ids(defaults);
       const env = (props(defaults, 'AWS::Lambda::Function', 'WorkerFunction')['Environment'] as { Variables: Record<string, unknown> }).Variables;
       expect(env).toEqual({
@@ -201,13 +203,17 @@ describe('KallistiStack', () => {
         KALLISTI_SCHEDULE_GROUP: 'kallisti-dev',
         POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
         POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
+        KALLISTI_AWS_MODULES: 'on',
+        KALLISTI_CHAOS_TAG: 'chaos-allowed=true',
+        KALLISTI_AWS_ROLE_ARNS: '',
       });
     });
   });
 
   describe('IAM', () => {
+    // The permissions of AWS steps are generated and tested on their own (test/cdk/chaos-policy.test.ts).
     const allStatements = (s: Synthesized): StatementJson[] => [
-      ...resources(s.template, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.['PolicyDocument'] as { Statement: StatementJson[] }).Statement),
+      ...resources(s.template, 'AWS::IAM::Policy').filter(([id]) => !id.startsWith('WorkerChaos')).flatMap(([, p]) => (p.Properties?.['PolicyDocument'] as { Statement: StatementJson[] }).Statement),
       ...resources(s.template, 'AWS::IAM::Role').flatMap(([, r]) =>
         ((r.Properties?.['Policies'] ?? []) as { PolicyDocument: { Statement: StatementJson[] } }[]).flatMap((p) => p.PolicyDocument.Statement),
       ),

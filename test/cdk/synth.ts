@@ -10,9 +10,12 @@ export interface Synthesized {
   template: Template;
 }
 
-/** Builds the stack as `cdk synth -c key=value …` would (context values as strings), environment-agnostic. */
-export function synth(context: Record<string, string> = {}): Synthesized {
-  const app = new App();
+/**
+ * Builds the stack as `cdk synth -c key=value …` would (context values as strings), environment-agnostic.
+ * `bundle: false` skips esbuild (CDK's `aws:cdk:bundling-stacks` context), for tests of IAM or settings only.
+ */
+export function synth(context: Record<string, string> = {}, options: { bundle?: boolean } = {}): Synthesized {
+  const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
   const settings = readSettings((key) => context[key]);
   const stack = new KallistiStack(app, stackName(settings.stage), { settings });
   return { app, stack, settings, template: Template.fromStack(stack) };

@@ -1,0 +1,1 @@
+export const PROM_MODULES = [] as const;

@@ -1,0 +1,107 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { AWS_MODULES } from '../../functions/modules/aws/index.js';
+import { ChaosPolicy } from '../../lib/chaos-policy.js';
+import { readSettings } from '../../lib/settings.js';
+import { actions, resource, resourceList, resources, roleStatements, synth, type StatementJson, type Synthesized } from './synth.js';
+
+const ROLE_A = 'arn:aws:iam::111111111111:role/chaos-target';
+const ROLE_B = 'arn:aws:iam::222222222222:role/chaos-target';
+const AWS_SERVICES = /^(ec2|ecs|lambda|rds|autoscaling|ssm|fis|cloudwatch|sts):/;
+
+const declared = (tagged: boolean) => new Set(AWS_MODULES.flatMap((m) => (m.iam ?? []).filter((g) => (g.tagged === true) === tagged).flatMap((g) => g.actions)));
+const chaosStatements = (s: Synthesized): StatementJson[] =>
+  resources(s.template, 'AWS::IAM::Policy')
+    .filter(([id]) => id.startsWith('WorkerChaos'))
+    .flatMap(([, p]) => (p.Properties?.['PolicyDocument'] as { Statement: StatementJson[] }).Statement);
+const env = (s: Synthesized, fn: string) => (resource(s.template, 'AWS::Lambda::Function', fn)[1].Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables;
+
+let defaults: Synthesized;
+let off: Synthesized;
+
+beforeAll(() => {
+  defaults = synth({ assumeRoleArns: `${ROLE_A}, ${ROLE_B}` }, { bundle: false });
+  off = synth({ awsModules: 'false', assumeRoleArns: ROLE_A }, { bundle: false });
+});
+
+describe('the worker policy generated from the AWS step commands', () => {
+  it('grants exactly the declared actions, to the worker only', () => {
+    const statements = chaosStatements(defaults);
+    const granted = new Set(statements.flatMap(actions));
+    expect([...granted].sort()).toEqual([...new Set([...declared(true), ...declared(false), 'sts:AssumeRole'])].sort());
+    const worker = resource(defaults.template, 'AWS::IAM::Role', 'WorkerFunctionRole')[0];
+    const api = resource(defaults.template, 'AWS::IAM::Role', 'ApiFunctionRole')[0];
+    expect(roleStatements(defaults.template, worker)).toEqual(expect.arrayContaining(statements));
+    expect(roleStatements(defaults.template, api).flatMap(actions).filter((a) => AWS_SERVICES.test(a))).toEqual([]);
+  });
+
+  it('never grants a wildcard action', () => {
+    for (const action of chaosStatements(defaults).flatMap(actions)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
+  });
+
+  it('puts the chaos tag condition on every destructive action, and gives Resource "*" to read actions only', () => {
+    const destructive = declared(true);
+    for (const st of chaosStatements(defaults)) {
+      const tagged = actions(st).filter((a) => destructive.has(a));
+      if (tagged.length > 0) {
+        expect(actions(st).every((a) => destructive.has(a))).toBe(true);
+        expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/chaos-allowed': 'true' } });
+        expect(resourceList(st)).not.toContain('*');
+      }
+      if (resourceList(st).includes('*')) {
+        expect(st.Condition).toBeUndefined();
+        for (const a of actions(st)) expect(a).toMatch(/:(Describe|List|Get)[A-Za-z]+$/);
+      }
+    }
+    expect([...destructive]).toEqual(expect.arrayContaining(['ec2:StopInstances', 'ec2:TerminateInstances']));
+  });
+
+  it('lets the worker assume exactly the configured roles, and tells both functions which they are', () => {
+    const assume = chaosStatements(defaults).filter((st) => actions(st).includes('sts:AssumeRole'));
+    expect(assume).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [ROLE_A, ROLE_B] }]);
+    expect(env(defaults, 'WorkerFunction')['KALLISTI_AWS_ROLE_ARNS']).toBe(`${ROLE_A},${ROLE_B}`);
+    expect(env(defaults, 'ApiFunction')['KALLISTI_AWS_ROLE_ARNS']).toBe(`${ROLE_A},${ROLE_B}`);
+  });
+
+  it('grants no AWS permission at all when awsModules=false, and tells both functions the namespace is off', () => {
+    expect(chaosStatements(off)).toEqual([]);
+    const all = resources(off.template, 'AWS::IAM::Policy').flatMap(([, p]) => (p.Properties?.['PolicyDocument'] as { Statement: StatementJson[] }).Statement);
+    expect(all.flatMap(actions).filter((a) => AWS_SERVICES.test(a))).toEqual([]);
+    expect(env(off, 'WorkerFunction')['KALLISTI_AWS_MODULES']).toBe('off');
+    expect(env(off, 'ApiFunction')['KALLISTI_AWS_MODULES']).toBe('off');
+    expect(env(off, 'WorkerFunction')['KALLISTI_AWS_ROLE_ARNS']).toBeUndefined();
+  });
+});
+
+describe('ChaosPolicy with another tag, or none', () => {
+  const policyOf = (tag: { key: string; value: string } | undefined): StatementJson[] => {
+    const stack = new Stack(new App(), 'Policy');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    new ChaosPolicy(stack, 'Chaos', { role, modules: AWS_MODULES, tag, assumeRoleArns: [] });
+    return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: StatementJson[] } } }).Properties.PolicyDocument.Statement);
+  };
+
+  it('uses the configured tag', () => {
+    const conditions = policyOf({ key: 'team', value: 'chaos' }).flatMap((st) => (st.Condition ? [st.Condition] : []));
+    expect(conditions.length).toBeGreaterThan(0);
+    for (const c of conditions) expect(c).toEqual({ StringEquals: { 'aws:ResourceTag/team': 'chaos' } });
+  });
+
+  it('drops the condition with chaosResourceTag=none (the documented way to widen it)', () => {
+    expect(policyOf(undefined).filter((st) => st.Condition)).toEqual([]);
+    expect(readSettings((key) => ({ chaosResourceTag: 'none' })[key as 'chaosResourceTag']).chaosResourceTag).toBeUndefined();
+  });
+
+  it('refuses a module that declares a wildcard action', () => {
+    const stack = new Stack(new App(), 'Bad');
+    const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const bad = { name: 'aws.x.y', description: '', whereSchema: {}, iam: [{ actions: ['ec2:*'] }], run: async () => null };
+    expect(() => new ChaosPolicy(stack, 'Chaos', { role, modules: [bad], tag: undefined, assumeRoleArns: [] })).toThrow('only exact actions');
+  });
+
+  it('refuses malformed context values', () => {
+    expect(() => readSettings((key) => (key === 'chaosResourceTag' ? 'justakey' : undefined))).toThrow('Context chaosResourceTag must be key=value');
+    expect(() => readSettings((key) => (key === 'assumeRoleArns' ? 'arn:aws:iam::111111111111:role/*' : undefined))).toThrow('Context assumeRoleArns must list IAM role ARNs');
+  });
+});

@@ -3,6 +3,8 @@ import { AuthConfigError } from '../api/auth/auth-config.js';
 import { authenticatorFromEnv, describeAuth, type ConfiguredAuth } from '../api/auth/configure.js';
 import { integer, optional } from '../config.js';
 import { createLogger, type AppLogger } from '../logging.js';
+import { EgressConfigError, egressPolicyFromEnv } from '../net/egress.js';
+import { setEgressPolicy } from '../net/guarded-request.js';
 import { startLocalServer } from './server.js';
 import { createTerminalLogger, InvalidLogLevelError, parseLevel } from './terminal-logger.js';
 
@@ -32,6 +34,13 @@ try {
   auth = authenticatorFromEnv(process.env, logger);
 } catch (error) {
   if (!(error instanceof AuthConfigError)) throw error;
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(1);
+}
+try {
+  setEgressPolicy(egressPolicyFromEnv(process.env));
+} catch (error) {
+  if (!(error instanceof EgressConfigError)) throw error;
   console.error(`Cannot start: ${error.message}`);
   process.exit(1);
 }

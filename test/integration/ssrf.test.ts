@@ -3,7 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Trial } from '../../functions/domain/trial.js';
 import { makeRunTrial, type ExecutorLogger } from '../../functions/executor/run-trial.js';
-import { isForbiddenAddress } from '../../functions/modules/cm/address-policy.js';
+import { isForbiddenAddress } from '../../functions/net/address-policy.js';
+import { parseEgressAllowList } from '../../functions/net/egress.js';
 import { httpRequest } from '../../functions/modules/cm/http-request.js';
 import { setHttpPolicy, type HostResolver } from '../../functions/modules/cm/http.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
@@ -26,6 +27,15 @@ const ZONE: Record<string, LookupAddress[]> = {
   'loopback.test': [{ address: '127.0.0.1', family: 4 }],
   // Only used where loopback is refused, so no pooled keep-alive socket to it exists.
   'runtime-api.test': [{ address: '127.0.0.1', family: 4 }],
+  'zero.test': [{ address: '0.0.0.0', family: 4 }],
+  'zero-v6.test': [{ address: '::', family: 6 }],
+  'zero-mapped.test': [{ address: '::ffff:0.0.0.0', family: 6 }],
+  'allowed.test': [{ address: '127.0.0.1', family: 4 }],
+  'api.allowed.test': [{ address: '127.0.0.1', family: 4 }],
+  // Only used where loopback is refused, so no pooled keep-alive socket to it exists.
+  'fresh.allowed.test': [{ address: '127.0.0.1', family: 4 }],
+  'elsewhere.test': [{ address: '127.0.0.1', family: 4 }],
+  'allowed-to-metadata.test': [{ address: '169.254.169.254', family: 4 }],
 };
 const lookups: string[] = [];
 const testResolver: HostResolver = async (hostname) => {
@@ -51,7 +61,7 @@ beforeAll(async () => {
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ path: url.pathname, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null }));
+    res.end(JSON.stringify({ path: url.pathname, authorization: req.headers.authorization ?? null, cookie: req.headers.cookie ?? null, headers: req.headers }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -178,10 +188,33 @@ describe('http steps and the metadata service', () => {
 
   it('refuses loopback when blockLoopback is on (the default on AWS Lambda, where the runtime API listens), literal or resolved', async () => {
     setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, blockLoopback: true });
-    await refusedQuickly({ url: `${base}/ok` }, 'loopback addresses are not allowed on AWS Lambda');
+    await refusedQuickly({ url: `${base}/ok` }, 'loopback addresses are not allowed on AWS Lambda (0.0.0.0 and :: reach loopback too)');
     await refusedQuickly({ url: 'http://[::1]:9001/2018-06-01/runtime/invocation/next' }, 'loopback addresses are not allowed');
     await refusedQuickly({ url: `http://runtime-api.test:${port}/ok` }, 'Refusing to connect to runtime-api.test (127.0.0.1)');
     expect(received).toEqual([]);
+  });
+
+  it.each([
+    'http://0.0.0.0:9001/2018-06-01/runtime/invocation/next',
+    'http://0:9001/2018-06-01/runtime/invocation/next',
+    'http://0x0:9001/',
+    'http://0.0.0.1:9001/',
+    'http://[::]:9001/',
+    'http://[::ffff:0.0.0.0]:9001/',
+    'http://[::ffff:0:0]:9001/',
+    'http://[0:0:0:0:0:ffff:7f00:1]:9001/',
+    'http://[::127.0.0.1]:9001/',
+    'http://[::ffff:0:127.0.0.1]:9001/',
+  ])('on AWS Lambda refuses %s, which reaches loopback on Linux', async (url) => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, blockLoopback: true });
+    await refusedQuickly({ url }, 'are not allowed on AWS Lambda');
+    expect(lookups).toEqual([]);
+  });
+
+  it.each(['zero.test', 'zero-v6.test', 'zero-mapped.test'])('on AWS Lambda refuses %s, which resolves to the unspecified address', async (host) => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, blockLoopback: true });
+    await refusedQuickly({ url: `http://${host}:9001/` }, `Refusing to connect to ${host}`);
+    expect(lookups).toEqual([host]);
   });
 
   it('keeps credentials on a same-origin redirect and drops them on a cross-origin one', async () => {
@@ -191,10 +224,22 @@ describe('http steps and the metadata service', () => {
 
     const other = `http://loopback.test:${port}/echo`;
     const cross = (await httpRequest.run({ ...where, url: `${base}/redirect?to=${encodeURIComponent(other)}` }, context())) as JsonObject;
-    expect(cross['response']).toEqual({ path: '/echo', authorization: null, cookie: null });
+    expect(cross['response']).toMatchObject({ path: '/echo', authorization: null, cookie: null });
 
     const basic = (await httpRequest.run({ authentication: { type: 'basic', username: 'u', password: 'p' }, url: `${base}/redirect?to=${encodeURIComponent(other)}` }, context())) as JsonObject;
     expect(basic['response']).toMatchObject({ authorization: null });
+  });
+
+  it('drops every header the redaction rule calls secret on a cross-origin redirect, and keeps the others', async () => {
+    const headers = { 'X-Api-Key': 'k-123', 'X-Auth-Token': 't-456', 'X-Client-Secret': 's-789', Authorization: 'Bearer b', 'Proxy-Authorization': 'Basic p', Cookie: 'c=1', 'X-Trace': 'visible' };
+    const other = `http://loopback.test:${port}/echo`;
+    const cross = (await httpRequest.run({ headers, url: `${base}/redirect?to=${encodeURIComponent(other)}` }, context())) as JsonObject;
+    const seen = (cross['response'] as { headers: Record<string, string> }).headers;
+    expect(seen['x-trace']).toBe('visible');
+    for (const name of ['x-api-key', 'x-auth-token', 'x-client-secret', 'authorization', 'proxy-authorization', 'cookie']) expect(seen[name]).toBeUndefined();
+
+    const same = (await httpRequest.run({ headers, url: `${base}/redirect?to=/echo` }, context())) as JsonObject;
+    expect((same['response'] as { headers: Record<string, string> }).headers['x-api-key']).toBe('k-123');
   });
 
   it('rejects non-http URLs when the experiment is saved', () => {
@@ -202,5 +247,44 @@ describe('http steps and the metadata service', () => {
     for (const url of ['file:///etc/passwd', 'ftp://example.com/x', 'gopher://127.0.0.1:6379/_INFO', 'javascript:alert(1)']) {
       expect(registry.validateWhere('cm.http_request', { url }, 'steps[0].where', true)).toEqual([expect.objectContaining({ path: 'steps[0].where.url' })]);
     }
+  });
+});
+
+describe('the egress allow-list', () => {
+  const allow = parseEgressAllowList('allowed.test, *.allowed.test, 10.0.0.0/8, allowed-to-metadata.test');
+
+  it('lets steps reach listed hosts and their listed subdomains', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow });
+    for (const host of ['allowed.test', 'api.allowed.test']) {
+      const output = (await httpRequest.run({ url: `http://${host}:${port}/ok` }, context())) as JsonObject;
+      expect(output['status_code']).toBe(200);
+    }
+  });
+
+  it('refuses other hosts and addresses, before connecting', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow });
+    await refusedQuickly({ url: `http://elsewhere.test:${port}/ok` }, 'Refusing to connect to elsewhere.test (127.0.0.1): not on the egress allow-list (allowed.test, *.allowed.test, 10.0.0.0/8');
+    await refusedQuickly({ url: `${base}/ok` }, 'not on the egress allow-list');
+    await refusedQuickly({ url: 'http://[::ffff:127.0.0.1]/ok' }, 'not on the egress allow-list');
+    expect(received).toEqual([]);
+  });
+
+  it('checks every redirect hop', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow });
+    await refusedQuickly({ url: `http://allowed.test:${port}/redirect?to=${encodeURIComponent(`http://elsewhere.test:${port}/ok`)}` }, 'Refusing to connect to elsewhere.test');
+    expect(received.map((r) => r.path)).toEqual(['/redirect']);
+  });
+
+  it('still refuses link-local and (on Lambda) loopback for a listed host', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow });
+    await refusedQuickly({ url: 'http://allowed-to-metadata.test/' }, 'cloud metadata and link-local addresses are not allowed');
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow, blockLoopback: true });
+    await refusedQuickly({ url: `http://fresh.allowed.test:${port}/ok` }, 'not allowed on AWS Lambda');
+  });
+
+  it('lets CIDR entries match the resolved address of any name', async () => {
+    setHttpPolicy({ allowLinkLocal: false, resolve: testResolver, allow: parseEgressAllowList('127.0.0.0/30') });
+    const output = (await httpRequest.run({ url: `http://elsewhere.test:${port}/ok` }, context())) as JsonObject;
+    expect(output['status_code']).toBe(200);
   });
 });

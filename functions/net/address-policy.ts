@@ -22,24 +22,41 @@ FORBIDDEN.addSubnet('2002:a9fe::', 32, 'ipv6');
 
 /** Whether a step may not connect to this IP address (a URL's `[...]` brackets and an IPv6 zone are ignored). Hostnames are not addresses: false. */
 export function isForbiddenAddress(address: string): boolean {
-  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const ip = normalise(address);
   const version = isIP(ip);
   if (version === 0) return false;
   return FORBIDDEN.check(ip, version === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**
- * Loopback. On AWS Lambda it holds the runtime API (AWS_LAMBDA_RUNTIME_API), through
- * which a step could take or fail the worker's own invocation; nothing a chaos
- * step should test lives there, so it is refused on Lambda. Local mode allows it.
+ * This host. On AWS Lambda the runtime API (AWS_LAMBDA_RUNTIME_API) and the
+ * extensions API listen on loopback, through which a step could take or fail
+ * the worker's own invocation; nothing a chaos step should test lives there, so
+ * it is refused on Lambda. Local mode allows it. On Linux a connection to the
+ * unspecified address (0.0.0.0, `::`) reaches loopback too, so the whole of
+ * 0.0.0.0/8 ("this network") and `::` count as this host, in every IPv6 spelling
+ * (mapped `::ffff:0.0.0.0` is matched through the IPv4 rules by BlockList).
  */
-const LOOPBACK = new BlockList();
-LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
-LOOPBACK.addAddress('::1', 'ipv6');
+const THIS_HOST = new BlockList();
+THIS_HOST.addSubnet('127.0.0.0', 8, 'ipv4');
+THIS_HOST.addSubnet('0.0.0.0', 8, 'ipv4');
+THIS_HOST.addAddress('::1', 'ipv6');
+THIS_HOST.addAddress('::', 'ipv6');
+// 127/8 and 0/8 embedded by the IPv4-compatible and SIIT forms (BlockList maps only ::ffff:a.b.c.d itself).
+THIS_HOST.addSubnet('::7f00:0', 104, 'ipv6');
+THIS_HOST.addSubnet('::', 104, 'ipv6');
+THIS_HOST.addSubnet('::ffff:0:7f00:0', 104, 'ipv6');
+THIS_HOST.addSubnet('::ffff:0:0:0', 104, 'ipv6');
 
+/** Whether this IP address reaches the machine itself (loopback or unspecified). Hostnames are not addresses: false. */
 export function isLoopbackAddress(address: string): boolean {
-  const ip = address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
+  const ip = normalise(address);
   const version = isIP(ip);
   if (version === 0) return false;
-  return LOOPBACK.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+  return THIS_HOST.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+}
+
+/** Strips a URL's `[...]` brackets and an IPv6 zone. */
+export function normalise(address: string): string {
+  return address.replace(/^\[|\]$/g, '').replace(/%.*$/, '').toLowerCase();
 }

@@ -61,7 +61,14 @@ function jsonBytes(value: Json): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }
 
-/** Numbers the store cannot keep, and empty keys, anywhere in the body (depth already bounded). */
+/**
+ * Keys JavaScript gives a meaning: `__proto__` sets an object's prototype when
+ * assigned, and `constructor` makes a plain object look like a class instance to
+ * the DynamoDB marshaller. Both are refused wherever they appear in a body.
+ */
+export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
+
+/** Numbers the store cannot keep, empty keys and reserved keys, anywhere in the body (depth already bounded). */
 function checkValues(value: Json, path: string, errors: FieldError[]): void {
   if (typeof value === 'number') {
     const magnitude = Math.abs(value);
@@ -77,6 +84,7 @@ function checkValues(value: Json, path: string, errors: FieldError[]): void {
   if (isObject(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (key === '') errors.push({ path: label(path), message: 'has an empty key' });
+      if (RESERVED_KEYS.has(key)) errors.push({ path: child(path, key), message: `"${key}" is a reserved key name and cannot be stored (reserved: ${[...RESERVED_KEYS].join(', ')})` });
       checkValues(item, child(path, key), errors);
     }
   }

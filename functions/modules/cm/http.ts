@@ -70,7 +70,8 @@ function flattenHeaders(headers: http.IncomingHttpHeaders): { [name: string]: st
 
 function parseJson(text: string): Json {
   try {
-    return JSON.parse(text) as Json;
+    // A `__proto__` key would become a prototype when the response is copied; it stays visible in response_text.
+    return JSON.parse(text, (key, value: Json) => (key === '__proto__' ? undefined : value)) as Json;
   } catch {
     return null;
   }

@@ -2,16 +2,47 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** Reads at most `limit` bytes (one more than the API's own limit, so it can answer 413 itself). */
-export async function readRequestBody(request: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size <= limit) chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/** Past this much discarded body after a 413, the connection is cut: nobody sends that much by mistake. */
+const MAX_DISCARDED_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The request body, or undefined when it is larger than `limit` bytes: known
+ * from Content-Length before reading anything, or as soon as the chunks pass
+ * the limit. Nothing past the limit is buffered; the rest is read and dropped
+ * (so the client reads the 413 rather than a reset connection), up to a cap.
+ */
+export function readRequestBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    let discarded = 0;
+    const discard = (chunk: Buffer): void => {
+      discarded += chunk.length;
+      if (discarded > MAX_DISCARDED_BYTES) request.destroy();
+    };
+    const declared = Number(request.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      request.on('data', discard);
+      resolve(undefined);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      chunks.length = 0;
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.on('data', discard);
+      resolve(undefined);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', reject);
+  });
 }
 
 /** Builds the API Gateway (REST, proxy integration) event the Lambda would receive for this request. */

@@ -141,7 +141,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           response.writeHead(200, { 'Content-Type': ASSET_TYPES[path.extname(name)] ?? 'application/octet-stream', 'Cache-Control': 'max-age=3600' });
           return response.end(content);
         }
-        const body = await readRequestBody(request, DEFAULT_MAX_BODY_BYTES + 1);
+        const body = await readRequestBody(request, DEFAULT_MAX_BODY_BYTES);
+        if (body === undefined) {
+          const message = `Request body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes, the limit.`;
+          return writeResult(response, { statusCode: 413, headers: { 'Content-Type': 'application/json', Connection: 'close' }, body: JSON.stringify({ message }) });
+        }
         const result = await handler(toApiGatewayEvent(request, body), localContext('kallisti-local-api', 30_000));
         writeResult(response, result);
       } catch (error) {

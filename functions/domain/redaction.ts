@@ -150,3 +150,95 @@ export function scrubJson(value: Json, secrets: readonly string[]): Json {
   }
   return value;
 }
+
+// ---------------------------------------------------------------- views
+
+/**
+ * The one redaction rule every view applies (experiments, schedules, trials,
+ * reports): parameters hidden by name at any depth (`redact`), and the top-level
+ * parameters the steps use in a secret position (`secretParameterNames`).
+ * A new kind of secret (a reference to a stored secret, say) is added to
+ * `redact`/`visitSecretPositions` above, and every view follows.
+ */
+export function maskParameters(parameters: JsonObject, steps: readonly Step[]): JsonObject {
+  return redact(hideParameters(parameters, secretParameterNames(steps, parameters))) as JsonObject;
+}
+
+/** Whether a string takes its content from parameters (`Bearer {{ token }}`): those parameters are masked, the template is not a secret. */
+function isTemplate(value: Json): boolean {
+  return typeof value === 'string' && findPlaceholders(value).length > 0;
+}
+
+/** A step's `where` as views show it: literal secrets masked, templates shown as written (their parameters are masked). */
+export function maskWhere(where: JsonObject): JsonObject {
+  const walk = (value: Json): Json => {
+    if (Array.isArray(value)) return value.map(walk);
+    if (!isObject(value)) return value;
+    const out: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (isSecretKey(key)) out[key] = isTemplate(item) ? item : maskUnlessTemplate(item);
+      else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(item)) {
+        const auth: { [key: string]: Json } = {};
+        for (const [authKey, authValue] of Object.entries(item)) {
+          auth[authKey] = AUTHENTICATION_VISIBLE.has(authKey) && typeof authValue === 'string' ? authValue : maskUnlessTemplate(authValue);
+        }
+        out[key] = auth;
+      } else out[key] = walk(item);
+    }
+    return out;
+  };
+  return walk(where) as JsonObject;
+}
+
+function maskUnlessTemplate(value: Json): Json {
+  if (isTemplate(value)) return value;
+  if (Array.isArray(value)) return value.map(maskUnlessTemplate);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskUnlessTemplate(v)]));
+  return hide(value);
+}
+
+interface Definition {
+  parameters: JsonObject;
+  pre_steps: Step[];
+  steps: Step[];
+  post_steps: Step[];
+}
+
+function stepsOf(definition: Pick<Definition, 'pre_steps' | 'steps' | 'post_steps'>): Step[] {
+  return [...(definition.pre_steps ?? []), ...(definition.steps ?? []), ...(definition.post_steps ?? [])];
+}
+
+/** An experiment as every view shows it: its parameters and each step's `where` masked. */
+export function maskExperiment<T extends Definition>(experiment: T): T {
+  const maskSteps = (steps: Step[] | undefined): Step[] => (steps ?? []).map((step) => ({ ...step, where: maskWhere(step.where ?? {}) }));
+  return {
+    ...experiment,
+    parameters: maskParameters(experiment.parameters ?? {}, stepsOf(experiment)),
+    pre_steps: maskSteps(experiment.pre_steps),
+    steps: maskSteps(experiment.steps),
+    post_steps: maskSteps(experiment.post_steps),
+  };
+}
+
+/** Parameters of a trial or schedule of `experiment` (its steps decide which are used as secrets), as views show them. */
+export function maskParametersFor(parameters: JsonObject, experiment: Pick<Definition, 'pre_steps' | 'steps' | 'post_steps'> | undefined): JsonObject {
+  return maskParameters(parameters ?? {}, experiment ? stepsOf(experiment) : []);
+}
+
+/**
+ * What a client sends back after reading a masked view: wherever it sends `***`
+ * and the stored value is shown as `***` at the same place, the stored value is
+ * kept, so GET → edit → PUT never overwrites a secret with its mask.
+ */
+export function keepMasked(incoming: Json, stored: Json, storedView: Json): Json {
+  if (incoming === REDACTED) return storedView === REDACTED && stored !== undefined ? stored : incoming;
+  if (Array.isArray(incoming)) {
+    return incoming.map((item, i) => (Array.isArray(stored) && Array.isArray(storedView) ? keepMasked(item, stored[i] as Json, storedView[i] as Json) : item));
+  }
+  if (isObject(incoming) && isObject(stored) && isObject(storedView)) {
+    const out: { [key: string]: Json } = {};
+    for (const [key, item] of Object.entries(incoming)) out[key] = Object.hasOwn(stored, key) ? keepMasked(item, stored[key] as Json, storedView[key] as Json) : item;
+    return out;
+  }
+  return incoming;
+}

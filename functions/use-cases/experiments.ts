@@ -1,6 +1,8 @@
 import { deletedError, isDeleted } from '../domain/deletion.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { normaliseDefinition, type Experiment, type ExperimentDefinition } from '../domain/experiment.js';
+import { keepMasked, maskExperiment } from '../domain/redaction.js';
+import type { Json } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest } from '../ports.js';
 import { validateSteps } from './validate-experiment.js';
@@ -30,6 +32,11 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
     return experiment;
   }
 
+  /** What a client sent, with the secrets it sent back masked (`***`, as it read them) restored from `current`. */
+  function restoreMasked<T>(input: T, current: Experiment): T {
+    return keepMasked(input as unknown as Json, current as unknown as Json, maskExperiment(current) as unknown as Json) as unknown as T;
+  }
+
   return {
     /**
      * 1. Check every step against the module registry.
@@ -48,19 +55,24 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
         updated_at: now,
       };
       await experiments.create(experiment);
-      return experiment;
+      return maskExperiment(experiment);
     },
 
-    get: load,
+    /** Views mask secrets (parameters by name and by use, literal credentials in steps); the worker reads the store. */
+    async get(id: string): Promise<Experiment> {
+      return maskExperiment(await load(id));
+    },
 
-    list(page: PageRequest): Promise<Page<Experiment>> {
-      return experiments.list(page);
+    async list(page: PageRequest): Promise<Page<Experiment>> {
+      const result = await experiments.list(page);
+      return { ...result, items: result.items.map(maskExperiment) };
     },
 
     /** PUT: the body replaces every writable field; omitted optional fields are emptied. */
-    async replace(id: string, definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
-      assertValidSteps(definition, registry);
+    async replace(id: string, given: ExperimentDefinition, caller: Caller): Promise<Experiment> {
+      assertValidSteps(given, registry);
       const current = await load(id);
+      const definition = restoreMasked(given, current);
       const next: Experiment = {
         ...normaliseDefinition(definition),
         id,
@@ -70,13 +82,14 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
         updated_at: clock.now().toISOString(),
       };
       await experiments.replace(next, current.updated_at);
-      return next;
+      return maskExperiment(next);
     },
 
     /** PATCH: only the fields given change. */
-    async patch(id: string, changes: Partial<ExperimentDefinition>, caller: Caller): Promise<Experiment> {
-      assertValidSteps(changes, registry);
+    async patch(id: string, given: Partial<ExperimentDefinition>, caller: Caller): Promise<Experiment> {
+      assertValidSteps(given, registry);
       const current = await load(id);
+      const changes = restoreMasked(given, current);
       const merged: ExperimentDefinition = { ...current, ...changes };
       const next: Experiment = {
         ...current,
@@ -85,7 +98,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
         updated_at: clock.now().toISOString(),
       };
       await experiments.replace(next, current.updated_at);
-      return next;
+      return maskExperiment(next);
     },
 
     /**

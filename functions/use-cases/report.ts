@@ -1,3 +1,4 @@
+import { maskExperiment, maskParametersFor } from '../domain/redaction.js';
 /**
  * Report — primary course:
  * 1. Check the filters: `from` and `to` are instants, `from` before `to`. An
@@ -164,9 +165,15 @@ export function makeReportUseCases(deps: ReportDeps) {
     }
   }
 
+  async function* masked(trialList: AsyncIterable<Trial>, experiment: ReportedExperiment): AsyncGenerator<Trial> {
+    for await (const trial of trialList) yield { ...trial, parameters: maskParametersFor(trial.parameters, experiment) };
+  }
+
   async function* sectionsOf(plans: Plan[], range: TimeRange): AsyncGenerator<ReportSection> {
     for (const plan of plans) {
-      yield { experiment: await experimentOf(plan.experimentId), tally: plan.tally, trials: trialsOf(plan, range) };
+      const experiment = await experimentOf(plan.experimentId);
+      // The one redaction rule, as in every other view.
+      yield { experiment: maskExperiment(experiment), tally: plan.tally, trials: masked(trialsOf(plan, range), experiment) };
     }
   }
 
@@ -176,7 +183,8 @@ export function makeReportUseCases(deps: ReportDeps) {
     if (!trial) throw new NotFoundError(`Trial ${trialId} not found`);
     const experiment = query.experiment !== undefined ? await knownExperiment(query.experiment) : await experimentOf(trial.experiment);
     const selected = trial.experiment === experiment.id && inRange(trial, range);
-    return reportOf(generatedAt, [{ experiment, trials: selected ? [trial] : [] }]);
+    const trialView = { ...trial, parameters: maskParametersFor(trial.parameters, trial.experiment === experiment.id ? experiment : await experimentOf(trial.experiment)) };
+    return reportOf(generatedAt, [{ experiment: maskExperiment(experiment), trials: selected ? [trialView] : [] }]);
   }
 
   /** Steps 1 to 4: counts done, rendering left to whoever iterates the report. */

@@ -2,9 +2,12 @@ import type { AppLogger } from '../app-logger.js';
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
 import { deletedError, isDeleted } from '../domain/deletion.js';
 import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Experiment } from '../domain/experiment.js';
+import { keepMasked, maskParametersFor } from '../domain/redaction.js';
 import { SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
 import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
+import type { Json, JsonObject } from '../domain/types.js';
 import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
 
 export interface ScheduleDeps {
@@ -68,11 +71,20 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
 
   /** A live schedule of a live experiment; the 404 for a deleted one says who deleted it and when. */
   async function load(experimentId: string, scheduleId: string): Promise<Schedule> {
-    await liveExperiment(experimentId);
+    return (await loadWith(experimentId, scheduleId)).schedule;
+  }
+
+  async function loadWith(experimentId: string, scheduleId: string): Promise<{ schedule: Schedule; experiment: Experiment }> {
+    const experiment = await liveExperiment(experimentId);
     const schedule = await schedules.get(experimentId, scheduleId, { includeDeleted: true });
     if (!schedule) throw new NotFoundError(`Schedule ${scheduleId} not found`);
     if (isDeleted(schedule)) throw deletedError('Schedule', scheduleId, schedule);
-    return schedule;
+    return { schedule, experiment };
+  }
+
+  /** A schedule as views show it: its parameters masked by the one redaction rule (its experiment's steps say which are secrets). */
+  function masked(schedule: Schedule, experiment: Experiment): Schedule {
+    return { ...schedule, parameters: maskParametersFor(schedule.parameters, experiment) };
   }
 
   async function sync(schedule: Schedule): Promise<void> {
@@ -94,9 +106,9 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     }
   }
 
-  async function withTrials(schedule: Schedule, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
+  async function withTrials(schedule: Schedule, experiment: Experiment, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
     const result = await trials.listBySchedule(schedule.id, page);
-    return { view: { ...schedule, next_fire_time: isLive(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
+    return { view: { ...masked(schedule, experiment), next_fire_time: isLive(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
   }
 
   /** Soft delete (kept for audit with who and when), then the cloud schedule; if the cloud refuses, the mark is undone. */
@@ -134,17 +146,18 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       };
       await schedules.create(schedule);
       await orUndo(() => cloud.arm(schedule), () => schedules.delete(experimentId, schedule.id), 'create the schedule');
-      return { ...schedule, next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
+      return { ...masked(schedule, experiment), next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
     },
 
     async get(experimentId: string, scheduleId: string, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
-      return withTrials(await load(experimentId, scheduleId), page);
+      const { schedule, experiment } = await loadWith(experimentId, scheduleId);
+      return withTrials(schedule, experiment, page);
     },
 
     async list(experimentId: string, page: PageRequest): Promise<Page<ScheduleView>> {
-      await liveExperiment(experimentId);
+      const experiment = await liveExperiment(experimentId);
       const result = await schedules.listByExperiment(experimentId, page);
-      const items = await Promise.all(result.items.map(async (s) => (await withTrials(s, { limit: TRIALS_IN_LIST })).view));
+      const items = await Promise.all(result.items.map(async (s) => (await withTrials(s, experiment, { limit: TRIALS_IN_LIST })).view));
       return { items, nextToken: result.nextToken };
     },
 
@@ -156,9 +169,11 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
       if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
-      const current = await load(experimentId, scheduleId);
+      const { schedule: current, experiment } = await loadWith(experimentId, scheduleId);
       // PUT starts again from the defaults; PATCH from what is stored.
       const options = resolveScheduleOptions(optionsOf(input), mode === 'replace' ? SCHEDULE_DEFAULTS : current, clock.now());
+      // Parameters sent back as read (`***` where masked) keep their stored values.
+      const parameters = input.parameters && (keepMasked(input.parameters, current.parameters, masked(current, experiment).parameters as Json) as JsonObject);
       const given = (field: keyof ScheduleDefinition) => mode === 'replace' || Object.prototype.hasOwnProperty.call(input, field);
       const resetLeft = given('recurrence_count');
       const count = resetLeft ? (input.recurrence_count ?? null) : current.recurrence_count;
@@ -168,7 +183,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         recurrence_count: count,
         recurrence_left: resetLeft ? count : current.recurrence_left,
         metadata: given('metadata') ? (input.metadata ?? {}) : current.metadata,
-        parameters: given('parameters') ? (input.parameters ?? {}) : current.parameters,
+        parameters: given('parameters') ? (parameters ?? {}) : current.parameters,
         ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
         ...options,
         updated_by: caller.id,
@@ -183,7 +198,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         },
         'update the schedule',
       );
-      return (await withTrials(stored, { limit: TRIALS_IN_LIST })).view;
+      return (await withTrials(stored, experiment, { limit: TRIALS_IN_LIST })).view;
     },
 
     /** The next `count` fire times of a stored schedule (GET …/next). */

@@ -1,6 +1,7 @@
 import { isDeleted } from '../domain/deletion.js';
 import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { redact } from '../domain/redaction.js';
+import { hideParameters, maskParametersFor, secretParameterNames } from '../domain/redaction.js';
+import type { Experiment } from '../domain/experiment.js';
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import type { JsonObject, StringMap } from '../domain/types.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
@@ -21,16 +22,29 @@ export interface TrialDeps {
 }
 
 /**
- * A trial as the API shows it: parameters with credential-looking names (token,
- * password, secret, key...) are masked, so read access never hands out what a
- * writer passed in. The worker reads the store, not this view.
+ * A trial as the API shows it, whatever its status: parameters with
+ * credential-looking names (token, password, secret, key...) and those its
+ * experiment's steps use as credentials are masked, so read access never hands
+ * out what a writer passed in. The worker reads the store, not this view.
  */
-export function trialView(trial: Trial): Trial {
-  return { ...trial, parameters: redact(trial.parameters) as JsonObject };
+export function trialView(trial: Trial, experiment: Experiment | undefined): Trial {
+  return { ...trial, parameters: maskParametersFor(trial.parameters, experiment) };
 }
 
 export function makeTrialUseCases(deps: TrialDeps) {
   const { trials, experiments, queue, clock, ids } = deps;
+
+  /** Views of trials, reading each experiment once. */
+  async function views(list: Trial[]): Promise<Trial[]> {
+    const cache = new Map<string, Promise<Experiment | undefined>>();
+    const experimentOf = (id: string) => {
+      let found = cache.get(id);
+      if (!found) cache.set(id, (found = experiments.get(id, { includeDeleted: true })));
+      return found;
+    };
+    return Promise.all(list.map(async (trial) => trialView(trial, await experimentOf(trial.experiment))));
+  }
+  const view = async (trial: Trial): Promise<Trial> => (await views([trial]))[0] as Trial;
 
   return {
     /**
@@ -75,21 +89,23 @@ export function makeTrialUseCases(deps: TrialDeps) {
           step_parameters: {},
           logs: [`[${clock.now().toISOString()} - ERROR] The trial could not be queued for execution; it was not run.`],
         });
-        await trials.transition(trial.id, ['Scheduled'], 'Aborted', { trial_record: record, completed_at: clock.now().toISOString() });
+        // The record kept forever holds no credential, as for a trial the worker ends.
+        const parameters = hideParameters(trial.parameters, secretParameterNames([...experiment.pre_steps, ...experiment.steps, ...experiment.post_steps], trial.parameters));
+        await trials.transition(trial.id, ['Scheduled'], 'Aborted', { trial_record: record, completed_at: clock.now().toISOString(), parameters });
         throw new DependencyError('The trial could not be queued; it was recorded as Aborted. Try again.', { cause: error });
       }
-      return trialView(trial);
+      return trialView(trial, experiment);
     },
 
     async get(id: string): Promise<Trial> {
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
-      return trialView(trial);
+      return view(trial);
     },
 
     async list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
       const result = await trials.list(filter, page);
-      return { ...result, items: result.items.map(trialView) };
+      return { ...result, items: await views(result.items) };
     },
 
     /**
@@ -100,10 +116,10 @@ export function makeTrialUseCases(deps: TrialDeps) {
      */
     async stop(id: string): Promise<Trial> {
       const stopped = await trials.transition(id, ['Scheduled', 'In Progress'], 'Stop Initiated');
-      if (stopped) return trialView(stopped);
+      if (stopped) return view(stopped);
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
-      if (trial.status === 'Stop Initiated') return trialView(trial);
+      if (trial.status === 'Stop Initiated') return view(trial);
       throw new ForbiddenError(`Trial ${id} is ${trial.status}; only a Scheduled or In Progress trial can be stopped.`);
     },
   };

@@ -1,4 +1,4 @@
-import { collectSecrets, hideParameters, isSecretKey, parameterSecrets, redact, scrubJson, scrubText, secretParameterNames } from '../../functions/domain/redaction.js';
+import { collectSecrets, hideParameters, isSecretKey, keepMasked, maskParameters, maskWhere, parameterSecrets, redact, scrubJson, scrubText, secretParameterNames } from '../../functions/domain/redaction.js';
 import type { Step } from '../../functions/domain/experiment.js';
 
 describe('isSecretKey', () => {
@@ -73,5 +73,27 @@ describe('credential parameters', () => {
 
   it('collects the Basic header a basic authentication sends', () => {
     expect(collectSecrets({ authentication: { type: 'basic', username: 'svc', password: 'pa55word' } })).toContain(Buffer.from('svc:pa55word').toString('base64'));
+  });
+});
+
+describe('the view rule', () => {
+  const steps: Step[] = [{ step: 's', do: 'cm.http_request', where: { url: 'http://x', authentication: { type: 'basic', username: 'u', password: '{{ p }}' } } }];
+
+  it('masks parameters by name at any depth and by use', () => {
+    expect(maskParameters({ p: 'by-use', api_key: 'by-name', conn: { secret: 'nested' }, plain: 'shown' }, steps)).toEqual({ p: '***', api_key: '***', conn: { secret: '***' }, plain: 'shown' });
+  });
+
+  it('masks literal credentials in where and shows templates', () => {
+    expect(maskWhere({ headers: { Authorization: 'Bearer abc', 'X-Api-Key': '{{ k }}', Accept: 'json' }, authentication: { type: 'bearer', token: 'lit' } })).toEqual({
+      headers: { Authorization: '***', 'X-Api-Key': '{{ k }}', Accept: 'json' },
+      authentication: { type: 'bearer', token: '***' },
+    });
+  });
+
+  it('keeps a stored value only where a client sends back the mask it was shown', () => {
+    const stored = { token: 'real', plain: '***', list: [{ password: 'p1' }] };
+    const view = { token: '***', plain: '***', list: [{ password: '***' }] };
+    expect(keepMasked({ token: '***', plain: '***', list: [{ password: '***' }], added: '***' }, stored, view)).toEqual({ token: 'real', plain: '***', list: [{ password: 'p1' }], added: '***' });
+    expect(keepMasked({ token: 'new' }, stored, view)).toEqual({ token: 'new' });
   });
 });

@@ -1,6 +1,6 @@
 import type { DeletionMarker } from './domain/deletion.js';
 import type { Experiment } from './domain/experiment.js';
-import type { Schedule, ScheduleTrialSummary } from './domain/schedule.js';
+import type { FiringRecord, Schedule, ScheduleTrialSummary } from './domain/schedule.js';
 import type { Trial, TrialRecord, TrialStatus } from './domain/trial.js';
 
 /** One page of a list, with an opaque token for the next page (absent on the last one). */
@@ -66,6 +66,8 @@ export interface ScheduleFiring {
   schedule_arn: string;
   /** The firing's own time: the same across retries of one firing, different for every firing. */
   scheduled_time: string;
+  /** The schedule generation the cloud schedule was armed with; absent (read as 0) from cloud schedules armed before generations existed. */
+  generation?: number;
 }
 
 /** What applying a firing to its schedule did. */
@@ -78,6 +80,8 @@ export type FiringOutcome =
   | 'exhausted'
   /** A later firing was already counted; this one is a late duplicate. */
   | 'stale'
+  /** The schedule changed (its generation moved on) since the firing's cloud schedule was armed. */
+  | 'superseded'
   /** The schedule no longer exists (or was deleted). */
   | 'missing';
 
@@ -87,38 +91,68 @@ export interface ScheduleStore {
   /** Returns undefined for unknown and for deleted schedules unless includeDeleted (then with its deletion marker). */
   get(experimentId: string, scheduleId: string, options?: { includeDeleted?: boolean }): Promise<(Schedule & Partial<DeletionMarker>) | undefined>;
   /**
-   * Writes the user-editable fields (and recurrence_left when `resetLeft`) if the
-   * schedule is unchanged since `expectedUpdatedAt`; never clobbers the worker's
-   * counting. NotFoundError (also when deleted) / ConflictError otherwise. Returns the stored schedule.
+   * Writes the user-editable fields, `generation` (which must be the stored one
+   * plus 1) and recurrence_left when `resetLeft`, if the stored generation is
+   * still `schedule.generation - 1`; never clobbers the worker's counting.
+   * NotFoundError (also when deleted) / ConflictError otherwise. Returns the stored schedule.
    */
-  update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule>;
-  /** Soft delete: kept for audit with who and when, gone from get, lists and firings. NotFoundError if unknown or already deleted. */
-  markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<void>;
-  /** Undoes markDeleted (only when the cloud refused to remove the schedule), back to `schedule` as it was. */
-  restore(schedule: Schedule): Promise<void>;
-  /** Removes the item itself: only to undo a create the cloud refused, which nobody ever saw. NotFoundError if it does not exist. */
-  delete(experimentId: string, scheduleId: string): Promise<void>;
+  update(schedule: Schedule, resetLeft: boolean): Promise<Schedule>;
+  /**
+   * Soft delete: kept for audit with who and when, gone from get, lists and
+   * firings; the generation moves on by one. NotFoundError if unknown or
+   * already deleted. Returns the schedule as marked.
+   */
+  markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<Schedule>;
   /** Live schedules of an experiment. */
   listByExperiment(experimentId: string, page: PageRequest): Promise<Page<Schedule>>;
-  /** Every live schedule (local mode arms them all at start-up). */
+  /** Every live schedule (local arming, reconciliation). */
   listAll(page: PageRequest): Promise<Page<Schedule>>;
-  /** Records which trial a firing starts, once: returns the id recorded first (the given one if this call won). */
-  claimFiring(firing: ScheduleFiring, trialId: string): Promise<string>;
   /**
-   * Counts a firing against its schedule exactly once, whatever the number of deliveries.
+   * Records how a firing was handled, once: returns the record written first
+   * (this one if this call won). A second delivery of a firing finds the first
+   * record, and with it the trial id it started.
+   */
+  recordFiring(record: FiringRecord): Promise<FiringRecord>;
+  /** Changes the outcome of a recorded firing whose trial could not be started after all. */
+  settleFiring(firing: ScheduleFiring, outcome: FiringRecord['outcome'], reason: string): Promise<void>;
+  /**
+   * Counts a firing against its schedule exactly once, whatever the number of
+   * deliveries, and only while the schedule is still at the firing's generation.
    * `counted` (from a recent read) says which write to try first; any value is safe.
    */
   applyFiring(firing: ScheduleFiring, hint?: { counted: boolean }): Promise<{ outcome: FiringOutcome; schedule?: Schedule }>;
 }
 
+/** One cloud schedule as the cloud lists it. */
+export interface CloudScheduleEntry {
+  /** The cloud schedule's own name (unique in the group). */
+  name: string;
+  /** The Kallisti schedule it belongs to, and the generation it was armed with; undefined for a name Kallisti did not make. */
+  scheduleId?: string;
+  generation?: number;
+  /** When the cloud last created or changed it (absent when the cloud does not say). */
+  modifiedAt?: Date;
+}
+
 /**
  * The cloud side of schedules (EventBridge Scheduler on AWS, timers locally).
- * Both calls are idempotent: arming twice leaves one definition, disarming a
- * missing schedule succeeds.
+ * Each generation of a schedule has its own cloud schedule(s), so arming a new
+ * definition never overwrites, and removing an old one never removes, another
+ * generation's. Every call is idempotent.
  */
 export interface CloudScheduler {
-  arm(schedule: Schedule): Promise<void>;
-  disarm(schedule: Pick<Schedule, 'id' | 'experiment_id'>): Promise<void>;
+  /**
+   * Creates this generation's cloud schedule(s) (existing ones are kept), then,
+   * unless `replaces` is false (a new schedule has no previous generation),
+   * removes the previous generation's.
+   */
+  arm(schedule: Schedule, replaces?: boolean): Promise<void>;
+  /** Removes the cloud schedule(s) of this generation and of the one before it; missing ones are fine. */
+  disarm(schedule: Pick<Schedule, 'id' | 'generation'>): Promise<void>;
+  /** Removes one cloud schedule by name or ARN (as a firing names it); missing is fine. */
+  remove(nameOrArn: string): Promise<void>;
+  /** Every cloud schedule Kallisti's group holds, a page at a time. */
+  list(): AsyncIterable<CloudScheduleEntry[]>;
 }
 
 /** Hands an accepted trial to the sequential worker. */

@@ -22,10 +22,16 @@ export interface KallistiStackProps extends StackProps {
 /** API Gateway's own integration timeout; the API function may not outlive it. */
 export const API_TIMEOUT = Duration.seconds(29);
 
-/** The API arms (create, or update on conflict), disarms and reads the cloud schedules of Kallisti schedules. */
-export const API_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'UpdateSchedule', 'DeleteSchedule', 'GetSchedule'];
-/** The worker only removes a schedule whose count reached 0 (functions/worker/lambda.ts gives its scheduler no target). */
-export const WORKER_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['DeleteSchedule'];
+/**
+ * The API creates each generation's cloud schedules and deletes the previous ones; a
+ * definition is never updated in place nor read back (functions/adapters/scheduler).
+ */
+export const API_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'DeleteSchedule'];
+/**
+ * The worker removes cloud schedules that fire for nothing (exhausted, deleted, superseded)
+ * and re-arms the current generation when a superseded one fires (a change whose cloud call failed).
+ */
+export const WORKER_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'DeleteSchedule'];
 
 /**
  * Kallisti Serverless in one stack: API Gateway → API function → DynamoDB; EventBridge
@@ -84,6 +90,9 @@ export class KallistiStack extends Stack {
     worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
     scheduling.grantScheduleActions(worker.function, WORKER_SCHEDULE_ACTIONS);
     worker.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
+    worker.addEnvironment('KALLISTI_SCHEDULER_ROLE_ARN', scheduling.role.roleArn);
+    worker.addEnvironment('KALLISTI_SCHEDULE_TARGET_ARN', trials.queue.queueArn);
+    worker.addEnvironment('KALLISTI_SCHEDULE_DLQ_ARN', scheduling.deadLetterQueue.queueArn);
 
     // AWS steps: the worker may do what the registered `aws` commands declare, and nothing
     // more; with awsModules=false neither function offers them and no permission is granted.

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { INDEXES, KEY, SCHEDULE_TRIAL_PROJECTION, type IndexDef } from '../functions/adapters/dynamodb/table.js';
+import { INDEXES, KEY, SCHEDULE_TRIAL_PROJECTION, TTL_ATTRIBUTE, type IndexDef } from '../functions/adapters/dynamodb/table.js';
 
 export interface KallistiTableProps {
   /** Keep the table, with deletion protection, when the stack is deleted (trials are an audit record). */
@@ -26,6 +26,8 @@ export class KallistiTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: props.retain,
       removalPolicy: props.retain ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      // Firing records expire (FIRING_RECORD_TTL_DAYS); nothing else carries the attribute.
+      timeToLiveAttribute: TTL_ATTRIBUTE,
     });
 
     const index = (def: IndexDef, projection: Pick<dynamodb.GlobalSecondaryIndexProps, 'projectionType' | 'nonKeyAttributes'>) =>

@@ -110,6 +110,7 @@ export function scheduleItem(experimentId: string, index: number, nowHourUtc: nu
     recurrence_count: counted ? 100 : null,
     recurrence_left: counted ? 100 : null,
     ...SCHEDULE_DEFAULTS,
+    generation: 1,
     created_by: 'bench',
     created_at: at,
     updated_by: 'bench',

@@ -69,7 +69,14 @@ interface Prepared {
   logger: QuietLogger;
 }
 
-const noopCloud: CloudScheduler = { arm: async () => undefined, disarm: async () => undefined };
+const noopCloud: CloudScheduler = {
+  arm: async () => undefined,
+  disarm: async () => undefined,
+  remove: async () => undefined,
+  list: async function* () {
+    yield [];
+  },
+};
 
 async function batchInsert(client: DynamoDBDocumentClient, items: Record<string, unknown>[], concurrency = 4): Promise<void> {
   const batches: Record<string, unknown>[][] = [];
@@ -214,6 +221,7 @@ async function measureAll(small: number[], pickLarge: (insertPerSecond: number) 
             schedule_id: schedule.id,
             experiment_id: schedule.experiment_id,
             schedule_arn: `bench:${schedule.id}`,
+            generation: schedule.generation,
             scheduled_time: new Date(base + round * 60_000).toISOString(),
           };
           p.counter.reset();

@@ -51,6 +51,13 @@ export interface Schedule extends ScheduleOptions {
   recurrence_count: number | null;
   /** null = repeat forever. */
   recurrence_left: number | null;
+  /**
+   * Incremented by every change (create = 1, each update, delete). The cloud
+   * schedule carries the generation it was armed with, so a firing of an older
+   * definition is recognised and dropped. Records written before generations
+   * existed read as 0.
+   */
+  generation: number;
   created_by: string;
   created_at: string;
   updated_by: string;
@@ -70,4 +77,46 @@ export interface ScheduleView extends Schedule {
   trials: ScheduleTrialSummary[];
   /** The next time it fires (ISO 8601 UTC), or null when paused, exhausted or past its end date. */
   next_fire_time?: string | null;
+}
+
+/** Largest `recurrence_count` accepted: every minute for almost two years. More than that means forever. */
+export const MAX_RECURRENCE_COUNT = 1_000_000;
+
+/** A schedule with something left to fire should be armed in the cloud; an exhausted one should not. */
+export function hasFiringsLeft(schedule: Pick<Schedule, 'recurrence_left'>): boolean {
+  return schedule.recurrence_left === null || schedule.recurrence_left > 0;
+}
+
+/** What a firing made of, once it reached the worker: kept (with a TTL) as the schedule's firing record. */
+export type FiringRecordOutcome =
+  /** A trial was created for it (`trial_id`). */
+  | 'started'
+  /** Armed by an older definition of the schedule than the stored one: dropped, that cloud schedule removed. */
+  | 'superseded'
+  /** Its schedule or experiment no longer exists or was deleted: dropped, its cloud schedule removed. */
+  | 'orphaned'
+  /** The schedule had no firings left: dropped, its cloud schedule removed. */
+  | 'exhausted'
+  /** A later firing was already counted: a late duplicate, dropped. */
+  | 'late';
+
+/**
+ * One firing of a schedule as the worker handled it, keyed by schedule id and
+ * scheduled time: the same firing delivered twice finds this record and starts
+ * no second trial.
+ */
+export interface FiringRecord {
+  schedule_id: string;
+  experiment_id: string;
+  scheduled_time: string;
+  /** The cloud schedule that fired. */
+  schedule_arn: string;
+  /** The generation the cloud schedule was armed with (0 for a firing that carries none). */
+  generation: number;
+  outcome: FiringRecordOutcome;
+  /** Why, in words, when the firing started nothing. */
+  reason?: string;
+  trial_id?: string;
+  /** When the worker first handled it. */
+  received_at: string;
 }

@@ -1,10 +1,10 @@
 import type { AppLogger } from '../app-logger.js';
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
 import { deletedError, isDeleted } from '../domain/deletion.js';
-import { DependencyError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Experiment } from '../domain/experiment.js';
 import { keepMasked, maskParametersFor } from '../domain/redaction.js';
-import { SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
+import { hasFiringsLeft, SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
 import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Json, JsonObject } from '../domain/types.js';
@@ -34,11 +34,6 @@ function assertPattern(pattern: string): void {
   }
 }
 
-/** A schedule with something left to fire is armed in the cloud; an exhausted one is not. */
-function isLive(schedule: Schedule): boolean {
-  return schedule.recurrence_left === null || schedule.recurrence_left > 0;
-}
-
 /** The options a request names, for resolveScheduleOptions. */
 function optionsOf(input: Partial<ScheduleDefinition>): Partial<Record<keyof ScheduleOptions, unknown>> {
   const given: Partial<Record<keyof ScheduleOptions, unknown>> = {};
@@ -59,8 +54,16 @@ function assertCount(count: number): void {
   }
 }
 
+/**
+ * Schedule changes write the store first (the truth, with the next generation,
+ * conditionally on the generation read), then bring the cloud in line. A cloud
+ * failure after the store write is not undone (an undo could overwrite a newer
+ * change): it is logged, and repaired by the schedule's next firing (which
+ * drops a firing of an older generation and re-arms the current one, or
+ * removes the cloud schedule of a deleted schedule) or by reconciliation.
+ */
 export function makeScheduleUseCases(deps: ScheduleDeps) {
-  const { schedules, experiments, trials, cloud, clock, ids } = deps;
+  const { schedules, experiments, trials, cloud, clock, ids, logger } = deps;
 
   async function liveExperiment(experimentId: string) {
     const experiment = await experiments.get(experimentId, { includeDeleted: true });
@@ -87,41 +90,39 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     return { ...schedule, parameters: maskParametersFor(schedule.parameters, experiment) };
   }
 
-  async function sync(schedule: Schedule): Promise<void> {
-    if (isLive(schedule)) await cloud.arm(schedule);
-    else await cloud.disarm(schedule);
-  }
-
-  /** Runs `undo` when the cloud refuses, so store and cloud never disagree; answers 503. */
-  async function orUndo(action: () => Promise<void>, undo: () => Promise<unknown>, what: string): Promise<void> {
+  /** The cloud side, after the store: best effort, never undone. */
+  async function bringCloudInLine(schedule: Schedule, what: 'create' | 'update' | 'delete'): Promise<void> {
     try {
-      await action();
+      if (what !== 'delete' && hasFiringsLeft(schedule)) await cloud.arm(schedule, what === 'update');
+      else await cloud.disarm(schedule);
     } catch (error) {
-      try {
-        await undo();
-      } catch (undoError) {
-        deps.logger?.error('Undo after a scheduler failure failed', { what, error: String(undoError) });
-      }
-      throw new DependencyError(`The scheduler refused to ${what}; nothing was changed. Try again.`, { cause: error });
+      logger?.error('The scheduler refused a change the store already holds; the next firing or reconciliation repairs it', {
+        scheduleId: schedule.id,
+        generation: schedule.generation,
+        change: what,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
     }
   }
 
   async function withTrials(schedule: Schedule, experiment: Experiment, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
     const result = await trials.listBySchedule(schedule.id, page);
-    return { view: { ...masked(schedule, experiment), next_fire_time: isLive(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
+    return { view: { ...masked(schedule, experiment), next_fire_time: hasFiringsLeft(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
   }
 
-  /** Soft delete (kept for audit with who and when), then the cloud schedule; if the cloud refuses, the mark is undone. */
-  async function remove(schedule: Schedule, caller: Caller): Promise<void> {
-    await schedules.markDeleted(schedule.experiment_id, schedule.id, caller.id, clock.now().toISOString());
-    await orUndo(() => cloud.disarm(schedule), () => schedules.restore(schedule), 'delete the schedule');
+  /** Soft delete (kept for audit with who and when, next generation), then the cloud schedule(s). */
+  async function remove(schedule: Pick<Schedule, 'id' | 'experiment_id'>, caller: Caller): Promise<void> {
+    const deleted = await schedules.markDeleted(schedule.experiment_id, schedule.id, caller.id, clock.now().toISOString());
+    await bringCloudInLine(deleted, 'delete');
   }
 
   return {
     /**
      * 1. The experiment must be live; the pattern must be valid Unix cron.
-     * 2. Store the schedule (metadata merged over the experiment's; recurrence_left = count).
-     * 3. Arm it in the cloud; if that fails, delete it again and answer 503.
+     * 2. Store the schedule (generation 1; metadata merged over the experiment's; recurrence_left = count).
+     * 3. If the experiment was deleted meanwhile (its cascade may have missed
+     *    this schedule), delete the schedule again and answer 404.
+     * 4. Arm it in the cloud (best effort: reconciliation arms it otherwise).
      */
     async create(experimentId: string, input: ScheduleDefinition, caller: Caller): Promise<ScheduleView> {
       assertPattern(input.recurrence_pattern);
@@ -139,13 +140,19 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         recurrence_count: count,
         recurrence_left: count,
         ...options,
+        generation: 1,
         created_by: caller.id,
         created_at: now,
         updated_by: caller.id,
         updated_at: now,
       };
       await schedules.create(schedule);
-      await orUndo(() => cloud.arm(schedule), () => schedules.delete(experimentId, schedule.id), 'create the schedule');
+      const still = await experiments.get(experimentId, { includeDeleted: true });
+      if (!still || isDeleted(still)) {
+        await schedules.markDeleted(experimentId, schedule.id, caller.id, clock.now().toISOString());
+        throw still ? deletedError('Experiment', experimentId, still) : new NotFoundError(`Experiment ${experimentId} not found`);
+      }
+      await bringCloudInLine(schedule, 'create');
       return { ...masked(schedule, experiment), next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
     },
 
@@ -164,8 +171,9 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     /**
      * PUT replaces every field (an omitted count means forever); PATCH changes
      * the given ones. Giving recurrence_count resets recurrence_left to it.
-     * The cloud schedule is re-armed with the new definition, or the store
-     * change is undone.
+     * The store takes the next generation only if nobody changed the schedule
+     * since it was read (409 otherwise); then that generation is armed (or,
+     * with nothing left to fire, the cloud schedule removed).
      */
     async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
       if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
@@ -186,18 +194,12 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         parameters: given('parameters') ? (parameters ?? {}) : current.parameters,
         ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
         ...options,
+        generation: current.generation + 1,
         updated_by: caller.id,
         updated_at: clock.now().toISOString(),
       };
-      const stored = await schedules.update(next, current.updated_at, resetLeft);
-      await orUndo(
-        () => sync(stored),
-        async () => {
-          await schedules.update({ ...current, updated_at: current.updated_at }, stored.updated_at, true);
-          await sync(current);
-        },
-        'update the schedule',
-      );
+      const stored = await schedules.update(next, resetLeft);
+      await bringCloudInLine(stored, 'update');
       return (await withTrials(stored, experiment, { limit: TRIALS_IN_LIST })).view;
     },
 
@@ -223,13 +225,20 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       await remove(await load(experimentId, scheduleId), caller);
     },
 
-    /** Cascade for a deleted experiment: every schedule goes, store and cloud. */
+    /** Cascade for a deleted experiment: every schedule goes, store first, then cloud. */
     async deleteAllOf(experimentId: string, caller: Caller): Promise<void> {
       let nextToken: string | undefined;
       do {
         // Deleted schedules keep their place in the partition, so a token stays valid while we delete.
         const page = await schedules.listByExperiment(experimentId, { limit: 100, nextToken });
-        for (const schedule of page.items) await remove(schedule, caller);
+        for (const schedule of page.items) {
+          try {
+            await remove(schedule, caller);
+          } catch (error) {
+            // Deleted meanwhile by another request: that is what we wanted.
+            if (!(error instanceof NotFoundError)) throw error;
+          }
+        }
         nextToken = page.nextToken;
       } while (nextToken);
     },

@@ -49,11 +49,16 @@ function parseBody(body: string): Message {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PoisonMessage('Message body is not a JSON object');
   const fields = parsed as Record<string, unknown>;
   if (fields['kind'] === 'schedule-firing') {
-    const { schedule_id, experiment_id, schedule_arn, scheduled_time } = fields;
+    const { schedule_id, experiment_id, schedule_arn, scheduled_time, generation } = fields;
     if (!isNonEmptyString(schedule_id) || !isNonEmptyString(experiment_id) || !isNonEmptyString(schedule_arn) || !isNonEmptyString(scheduled_time)) {
       throw new PoisonMessage('Schedule firing lacks schedule_id, experiment_id, schedule_arn or scheduled_time');
     }
-    return { kind: 'firing', firing: { kind: 'schedule-firing', schedule_id, experiment_id, schedule_arn, scheduled_time } };
+    // Cloud schedules armed before generations existed send none: generation 0.
+    if (generation !== undefined && !(typeof generation === 'number' && Number.isSafeInteger(generation) && generation >= 0)) {
+      throw new PoisonMessage('Schedule firing has a generation that is not a non-negative integer');
+    }
+    const firing: ScheduleFiring = { kind: 'schedule-firing', schedule_id, experiment_id, schedule_arn, scheduled_time, ...(generation !== undefined && { generation }) };
+    return { kind: 'firing', firing };
   }
   if (isNonEmptyString(fields['trial_id'])) return { kind: 'trial', trialId: fields['trial_id'] };
   throw new PoisonMessage('Message body has neither trial_id nor kind "schedule-firing"');

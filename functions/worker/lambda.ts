@@ -23,8 +23,16 @@ const documentClient = createDocumentClient();
 const experiments = new DynamoExperimentStore(documentClient, tableName);
 const trials = new DynamoTrialStore(documentClient, tableName);
 const schedules = new DynamoScheduleStore(documentClient, tableName);
-// The worker only removes exhausted cloud schedules, so it needs no target.
-const cloud = createEventBridgeCloudScheduler({ groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'), clock: systemClock });
+// The worker removes cloud schedules that fire for nothing, and re-arms the current generation when an older one fires.
+const cloud = createEventBridgeCloudScheduler({
+  groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
+  target: {
+    queueArn: required(env, 'KALLISTI_SCHEDULE_TARGET_ARN'),
+    roleArn: required(env, 'KALLISTI_SCHEDULER_ROLE_ARN'),
+    deadLetterArn: required(env, 'KALLISTI_SCHEDULE_DLQ_ARN'),
+  },
+  clock: systemClock,
+});
 
 const handleMessages = makeWorkerHandler({
   runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(configuredModules(env)), clock: systemClock, logger }),

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import openapi from '../../openapi.json' with { type: 'json' };
-import { tableDefinition } from '../../functions/adapters/dynamodb/table.js';
+import { tableDefinition, TTL_ATTRIBUTE } from '../../functions/adapters/dynamodb/table.js';
 import { ANY_METHOD, operationKeys } from '../../lib/gateway-spec.js';
 import { API_5XX_RATE_THRESHOLD } from '../../lib/alarms.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/http-api.js';
@@ -125,6 +125,10 @@ describe('KallistiStack', () => {
       expect(gsis(table['GlobalSecondaryIndexes'] as Gsi[])).toEqual(gsis(expected.GlobalSecondaryIndexes ?? []));
       expect(gsis(expected.GlobalSecondaryIndexes ?? [])).toHaveLength(4);
     });
+
+    it('lets firing records expire through the TTL attribute the store writes', () => {
+      expect(props(defaults, 'AWS::DynamoDB::Table', 'DataTable')['TimeToLiveSpecification']).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    });
   });
 
   describe('functions', () => {
@@ -193,8 +197,8 @@ describe('KallistiStack', () => {
       });
     });
 
-    it('gives the worker only the table, the schedule group and the settings of AWS steps', () => {
-      const { table } = ids(defaults);
+    it('gives the worker the table, what it needs to re-arm a schedule and the settings of AWS steps, not the queue URL', () => {
+      const { table, queue, scheduleDlq, schedulerRole } = ids(defaults);
       const env = (props(defaults, 'AWS::Lambda::Function', 'WorkerFunction')['Environment'] as { Variables: Record<string, unknown> }).Variables;
       expect(env).toEqual({
         NODE_OPTIONS: '--enable-source-maps',
@@ -206,6 +210,9 @@ describe('KallistiStack', () => {
         KALLISTI_AWS_MODULES: 'on',
         KALLISTI_CHAOS_TAG: 'chaos-allowed=true',
         KALLISTI_AWS_ROLE_ARNS: '',
+        KALLISTI_SCHEDULER_ROLE_ARN: getAtt(schedulerRole),
+        KALLISTI_SCHEDULE_TARGET_ARN: getAtt(queue),
+        KALLISTI_SCHEDULE_DLQ_ARN: getAtt(scheduleDlq),
       });
     });
   });
@@ -258,7 +265,7 @@ describe('KallistiStack', () => {
 
       const scheduler = statements.filter((st) => actions(st).some((a) => a.startsWith('scheduler:')));
       expect(scheduler).toHaveLength(1);
-      expect(actions(scheduler[0] as StatementJson).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule', 'scheduler:GetSchedule', 'scheduler:UpdateSchedule']);
+      expect(actions(scheduler[0] as StatementJson).sort()).toEqual(['scheduler:CreateSchedule', 'scheduler:DeleteSchedule']);
       expect(scheduler[0]?.Resource).toEqual(schedulesArn('dev'));
 
       const passRole = statements.filter((st) => actions(st).includes('iam:PassRole'));
@@ -267,8 +274,8 @@ describe('KallistiStack', () => {
       ]);
     });
 
-    it('lets the worker consume the queue and delete schedules of its group, and nothing more', () => {
-      const { workerRole, queue } = ids(defaults);
+    it('lets the worker consume the queue and create and delete schedules of its group, and nothing more', () => {
+      const { workerRole, queue, schedulerRole } = ids(defaults);
       const statements = roleStatements(defaults.template, workerRole);
       const sqs = statements.filter((st) => actions(st).some((a) => a.startsWith('sqs:')));
       expect(sqs).toHaveLength(1);
@@ -277,8 +284,10 @@ describe('KallistiStack', () => {
       expect(actions(sqs[0] as StatementJson)).not.toContain('sqs:SendMessage');
 
       const scheduler = statements.filter((st) => actions(st).some((a) => a.startsWith('scheduler:')));
-      expect(scheduler).toEqual([{ Effect: 'Allow', Action: 'scheduler:DeleteSchedule', Resource: schedulesArn('dev') }]);
-      expect(statements.filter((st) => actions(st).includes('iam:PassRole'))).toEqual([]);
+      expect(scheduler).toEqual([{ Effect: 'Allow', Action: ['scheduler:CreateSchedule', 'scheduler:DeleteSchedule'], Resource: schedulesArn('dev') }]);
+      expect(statements.filter((st) => actions(st).includes('iam:PassRole'))).toEqual([
+        { Effect: 'Allow', Action: 'iam:PassRole', Resource: getAtt(schedulerRole), Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } } },
+      ]);
     });
 
     it('has the scheduler role trusted by EventBridge Scheduler for this account’s group, sending only to the queue and its DLQ', () => {

@@ -1,3 +1,4 @@
+import type { Schedule } from '../../functions/domain/schedule.js';
 import { startApiHarness } from '../support/api-harness.js';
 import { experimentBody } from '../support/fixtures.js';
 
@@ -26,7 +27,7 @@ describe('POST /experiment/{experiment_id}/schedule', () => {
     const schedule = res.body as Body;
     expect(Object.keys(schedule).sort()).toEqual(
       [
-        ...['created_at', 'created_by', 'experiment_id', 'id', 'metadata', 'parameters', 'recurrence_count', 'recurrence_left', 'recurrence_pattern', 'ticket', 'trials', 'updated_at', 'updated_by'],
+        ...['created_at', 'created_by', 'experiment_id', 'generation', 'id', 'metadata', 'parameters', 'recurrence_count', 'recurrence_left', 'recurrence_pattern', 'ticket', 'trials', 'updated_at', 'updated_by'],
         ...['timezone', 'state', 'start_date', 'end_date', 'jitter_seconds', 'next_fire_time'],
       ].sort(),
     );
@@ -38,6 +39,7 @@ describe('POST /experiment/{experiment_id}/schedule', () => {
       recurrence_pattern: '*/5 * * * *',
       recurrence_count: 1,
       recurrence_left: 1,
+      generation: 1,
       created_by: 'anonymous',
       trials: [],
     });
@@ -78,10 +80,18 @@ describe('POST /experiment/{experiment_id}/schedule', () => {
     expect((await api.call('POST', base(), { recurrence_pattern: '* * * * *' })).status).toBe(404);
   });
 
-  it('leaves no stored schedule when the scheduler refuses, and answers 503', async () => {
+  it('keeps the stored schedule when the scheduler refuses (reconciliation arms it), and answers 201', async () => {
     api.cloud.failNext = true;
     const res = await api.call('POST', base(), { recurrence_pattern: '* * * * *' });
-    expect(res.status).toBe(503);
+    expect(res.status).toBe(201);
+    expect((await api.schedules.listByExperiment(experimentId, { limit: 10 })).items.map((s) => s.id)).toEqual([(res.body as Body)['id']]);
+    expect(api.cloud.armed.size).toBe(0);
+  });
+
+  it('answers 400 naming recurrence_count above 1,000,000 and stores nothing', async () => {
+    const res = await api.call('POST', base(), { recurrence_pattern: '* * * * *', recurrence_count: 1_000_000_000 });
+    expect(res.status).toBe(400);
+    expect((res.body as Body)['errors']).toEqual([expect.objectContaining({ path: 'recurrence_count' })]);
     expect((await api.schedules.listByExperiment(experimentId, { limit: 10 })).items).toEqual([]);
   });
 });
@@ -107,7 +117,7 @@ describe('PUT and PATCH schedule', () => {
   it('PATCH of recurrence_count resets recurrence_left, whatever has run', async () => {
     const schedule = await createSchedule({ recurrence_pattern: '* * * * *', recurrence_count: 3 });
     const id = String(schedule['id']);
-    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
+    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, generation: 1, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
     expect(((await api.call('GET', `${base()}/${id}`)).body as Body)['recurrence_left']).toBe(2);
     const patched = await api.call('PATCH', `${base()}/${id}`, { recurrence_count: 5 });
     expect(patched.status).toBe(200);
@@ -117,7 +127,7 @@ describe('PUT and PATCH schedule', () => {
   it('PATCH of other fields keeps the count left and re-arms a changed pattern', async () => {
     const schedule = await createSchedule({ recurrence_pattern: '* * * * *', recurrence_count: 3 });
     const id = String(schedule['id']);
-    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
+    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, generation: 1, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
     const patched = await api.call('PATCH', `${base()}/${id}`, { recurrence_pattern: '0 9 * * 1-5', ticket: { id: 'T' } });
     expect(patched.body).toMatchObject({ recurrence_pattern: '0 9 * * 1-5', recurrence_count: 3, recurrence_left: 2, ticket: { id: 'T' }, metadata: schedule['metadata'] });
     expect(api.cloud.armed.get(id)?.recurrence_pattern).toBe('0 9 * * 1-5');
@@ -133,19 +143,29 @@ describe('PUT and PATCH schedule', () => {
   it('raising the count of an exhausted schedule arms it again', async () => {
     const schedule = await createSchedule({ recurrence_pattern: '* * * * *', recurrence_count: 1 });
     const id = String(schedule['id']);
-    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
-    await api.cloud.disarm({ id });
+    await api.schedules.applyFiring({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, generation: 1, schedule_arn: 'a', scheduled_time: '2027-01-01T00:00:00Z' });
+    await api.cloud.disarm({ id, generation: 1 });
     await api.call('PATCH', `${base()}/${id}`, { recurrence_count: 2 });
     expect(api.cloud.armed.get(id)).toMatchObject({ recurrence_left: 2 });
   });
 
-  it('undoes the store change when the scheduler refuses the update', async () => {
+  it('keeps the store change when the scheduler refuses the update: the older generation stays armed until repaired', async () => {
     const schedule = await createSchedule({ recurrence_pattern: '* * * * *', recurrence_count: 3 });
     const id = String(schedule['id']);
     api.cloud.failNext = true;
     const res = await api.call('PATCH', `${base()}/${id}`, { recurrence_pattern: '0 0 * * *' });
-    expect(res.status).toBe(503);
-    expect((await api.call('GET', `${base()}/${id}`)).body).toMatchObject({ recurrence_pattern: '* * * * *', recurrence_left: 3 });
+    expect(res.status).toBe(200);
+    expect((await api.call('GET', `${base()}/${id}`)).body).toMatchObject({ recurrence_pattern: '0 0 * * *', recurrence_left: 3, generation: 2 });
+    expect(api.cloud.armed.get(id)).toMatchObject({ generation: 1, recurrence_pattern: '* * * * *' });
+  });
+
+  it('answers 409 to an edit based on a generation another edit already replaced', async () => {
+    const schedule = await createSchedule({ recurrence_pattern: '* * * * *', recurrence_count: 3 });
+    const id = String(schedule['id']);
+    const current = await api.schedules.get(experimentId, id);
+    await api.schedules.update({ ...(current as Schedule), ticket: { id: 'first' }, generation: 2 }, false);
+    await expect(api.schedules.update({ ...(current as Schedule), ticket: { id: 'second' }, generation: 2 }, false)).rejects.toThrow(/changed by another request/);
+    expect(await api.schedules.get(experimentId, id)).toMatchObject({ ticket: { id: 'first' }, generation: 2 });
   });
 
   it('answers 400 for an invalid pattern in a PATCH and changes nothing', async () => {
@@ -166,11 +186,12 @@ describe('DELETE schedule', () => {
     expect((await api.call('DELETE', `${base()}/${id}`)).status).toBe(404);
   });
 
-  it('keeps the schedule when the scheduler refuses to delete it', async () => {
+  it('deletes the schedule even when the scheduler refuses to remove its cloud schedule', async () => {
     const schedule = await createSchedule();
     api.cloud.failNext = true;
-    expect((await api.call('DELETE', `${base()}/${String(schedule['id'])}`)).status).toBe(503);
-    expect((await api.call('GET', `${base()}/${String(schedule['id'])}`)).status).toBe(200);
+    expect((await api.call('DELETE', `${base()}/${String(schedule['id'])}`)).status).toBe(204);
+    expect((await api.call('GET', `${base()}/${String(schedule['id'])}`)).status).toBe(404);
+    expect((await api.schedules.get(experimentId, String(schedule['id']), { includeDeleted: true }))?.generation).toBe(2);
   });
 
   it('cascades from the experiment: deleting it removes every schedule, store and cloud', async () => {

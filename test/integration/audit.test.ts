@@ -1,6 +1,7 @@
 import { ConflictError } from '../../functions/domain/errors.js';
 import { emptyTrialRecord, FINAL_STATUSES, TRIAL_STATUSES, type Trial, type TrialStatus } from '../../functions/domain/trial.js';
 import { LocalScheduler } from '../../functions/adapters/local/local-scheduler.js';
+import { cloudScheduleName } from '../../functions/adapters/scheduler/cloud-schedule-name.js';
 import type { Authenticator } from '../../functions/api/identity.js';
 import type { ScheduleFiring } from '../../functions/ports.js';
 import { makeFireSchedule } from '../../functions/use-cases/fire-schedule.js';
@@ -170,15 +171,19 @@ describe('schedules are deleted softly', () => {
     }
   });
 
-  it('keeps a schedule live and armed when the scheduler refuses to remove it', async () => {
+  it('deletes the schedule even when the scheduler refuses; its next firing removes the cloud schedule left behind', async () => {
     const experimentId = await createExperiment();
     const id = await createSchedule(experimentId);
-    const before = await api.schedules.get(experimentId, id);
     api.cloud.failNext = true;
-    expect((await api.call('DELETE', `/experiment/${experimentId}/schedule/${id}`, undefined, user('carol'))).status).toBe(503);
-    expect(await api.schedules.get(experimentId, id)).toEqual(before);
-    expect((await api.schedules.listAll({ limit: 10 })).items.map((s) => s.id)).toEqual([id]);
-    expect((await api.call('GET', `/experiment/${experimentId}/schedule/${id}`)).status).toBe(200);
+    expect((await api.call('DELETE', `/experiment/${experimentId}/schedule/${id}`, undefined, user('carol'))).status).toBe(204);
+    expect(await api.schedules.get(experimentId, id)).toBeUndefined();
+    expect(api.cloud.armed.has(id)).toBe(true);
+
+    const fire = makeFireSchedule({ schedules: api.schedules, experiments: api.experiments, trials: api.trials, cloud: api.cloud, clock: systemClock, ids: uuidIds });
+    const arn = `arn:aws:scheduler:eu-west-1:123456789012:schedule/kallisti-test/${cloudScheduleName(id, 1, 0)}`;
+    expect(await fire({ kind: 'schedule-firing', schedule_id: id, experiment_id: experimentId, generation: 1, schedule_arn: arn, scheduled_time: '2030-01-01T00:00:00Z' })).toBeUndefined();
+    expect(api.cloud.armed.has(id)).toBe(false);
+    expect((await api.trials.list({}, { limit: 10 })).items).toEqual([]);
   });
 
   it('cascades an experiment delete to its schedules, marking them with the same caller and disarming them', async () => {

@@ -1,3 +1,4 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
 import { DynamoScheduleStore } from '../../functions/adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
@@ -55,6 +56,7 @@ async function setup(count: number | null): Promise<{ experiment: Experiment; sc
     recurrence_count: count,
     recurrence_left: count,
     ...SCHEDULE_DEFAULTS,
+    generation: 1,
     created_by: 'bob',
     created_at: at,
     updated_by: 'bob',
@@ -66,14 +68,20 @@ async function setup(count: number | null): Promise<{ experiment: Experiment; sc
   return { experiment, schedule };
 }
 
-function firing(schedule: Schedule, minute: number, arn = 'arn:aws:scheduler:eu-west-1:1:schedule/g/x-0'): ScheduleFiring {
+function firing(schedule: Schedule, minute: number, arn = `arn:aws:scheduler:eu-west-1:1:schedule/g/${schedule.id}-g1-0`, generation = 1): ScheduleFiring {
   return {
     kind: 'schedule-firing',
     schedule_id: schedule.id,
     experiment_id: schedule.experiment_id,
+    generation,
     schedule_arn: arn,
     scheduled_time: new Date(Date.UTC(2027, 0, 1, 0, minute)).toISOString().replace('.000', ''),
   };
+}
+
+async function firingItem(schedule: Schedule, minute: number): Promise<Record<string, unknown> | undefined> {
+  const key = { pk: `EXPERIMENT#${schedule.experiment_id}`, sk: `FIRING#${schedule.id}#${firing(schedule, minute).scheduled_time}` };
+  return (await dynamo.documentClient.send(new GetCommand({ TableName: dynamo.tableName, Key: key, ConsistentRead: true }))).Item;
 }
 
 describe('fire-schedule', () => {
@@ -108,8 +116,10 @@ describe('fire-schedule', () => {
   it('recovers after a crash between counting and creating the trial', async () => {
     const { schedule } = await setup(1);
     // A previous delivery claimed and counted the firing, then died before creating the trial.
-    const claimed = await schedules.claimFiring(firing(schedule, 1), 'c0000000-0000-4000-8000-000000000001');
-    await schedules.applyFiring(firing(schedule, 1));
+    const claimed = 'c0000000-0000-4000-8000-000000000001';
+    const f = firing(schedule, 1);
+    await schedules.recordFiring({ ...f, generation: 1, outcome: 'started', trial_id: claimed, received_at: '2027-01-01T00:01:00.100Z' });
+    await schedules.applyFiring(f);
     const trialId = await fire(firing(schedule, 1));
     expect(trialId).toBe(claimed);
     expect(await trials.get(claimed)).toMatchObject({ status: 'Scheduled' });
@@ -123,8 +133,19 @@ describe('fire-schedule', () => {
     expect(await fire(firing(schedule, 2))).toBeDefined();
     expect(cloud.armed.has(schedule.id)).toBe(false);
     expect(await fire(firing(schedule, 3))).toBeUndefined();
+    expect(await firingItem(schedule, 3)).toMatchObject({ outcome: 'exhausted', reason: 'the schedule had no firings left' });
     expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(2);
     expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(0);
+  });
+
+  it('returns the last trial even when the scheduler refuses to remove the exhausted cloud schedule', async () => {
+    const { schedule } = await setup(1);
+    cloud.failNext = true;
+    const trialId = await fire(firing(schedule, 1));
+    expect(await trials.get(String(trialId))).toMatchObject({ status: 'Scheduled', schedule_id: schedule.id });
+    expect(cloud.calls.at(-1)).toBe(`disarm ${schedule.id}`);
+    // Left to its EndDate and to reconciliation.
+    expect(cloud.armed.has(schedule.id)).toBe(true);
   });
 
   it('fires forever when recurrence_count is null', async () => {
@@ -152,14 +173,39 @@ describe('fire-schedule', () => {
     dynamo.documentClient.middlewareStack.remove('countCommands');
   });
 
-  it('creates nothing for a deleted schedule or experiment', async () => {
+  it('drops a firing of a deleted schedule or experiment, removes the cloud schedule that fired and records why', async () => {
     const { schedule } = await setup(3);
-    await schedules.delete(schedule.experiment_id, schedule.id);
+    await schedules.markDeleted(schedule.experiment_id, schedule.id, 'carol', '2027-01-01T00:00:30.000Z');
     expect(await fire(firing(schedule, 1))).toBeUndefined();
     const other = await setup(3);
     await experiments.markDeleted(other.experiment.id, 'x', '2027-01-02T00:00:00Z');
     expect(await fire(firing(other.schedule, 1))).toBeUndefined();
     expect((await trials.list({}, { limit: 10 })).items).toEqual([]);
+    expect(cloud.calls).toEqual(expect.arrayContaining([`remove ${firing(schedule, 1).schedule_arn}`, `remove ${firing(other.schedule, 1).schedule_arn}`]));
+    expect(cloud.armed.size).toBe(0);
+    expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'orphaned', reason: 'the schedule no longer exists' });
+    expect(await firingItem(other.schedule, 1)).toMatchObject({ outcome: 'orphaned', reason: 'the experiment no longer exists' });
+  });
+
+  it('drops a firing armed by an older generation, removes that cloud schedule and arms the current one', async () => {
+    const { schedule } = await setup(5);
+    const current = await schedules.update({ ...schedule, recurrence_pattern: '*/5 * * * *', generation: 2 }, false);
+    expect(await fire(firing(schedule, 1))).toBeUndefined();
+    expect(cloud.generations.has(`${schedule.id}-g1-0`)).toBe(false);
+    expect(cloud.armed.get(schedule.id)).toMatchObject({ generation: 2, recurrence_pattern: '*/5 * * * *' });
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(5);
+    expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'superseded', generation: 1, reason: 'armed by generation 1; the schedule is at generation 2' });
+    // The current generation's firings count as usual.
+    expect(await fire(firing(current, 5, `arn:aws:scheduler:eu-west-1:1:schedule/g/${schedule.id}-g2-0`, 2))).toBeDefined();
+  });
+
+  it('keeps firing records readable and expiring: outcome, trial, received time, TTL 14 days', async () => {
+    const { schedule } = await setup(2);
+    const trialId = await fire(firing(schedule, 1));
+    const item = await firingItem(schedule, 1);
+    expect(item).toMatchObject({ type: 'FIRING', schedule_id: schedule.id, scheduled_time: '2027-01-01T00:01:00Z', outcome: 'started', trial_id: trialId, generation: 1 });
+    const received = Date.parse(String(item?.['received_at']));
+    expect(item?.['expires_at']).toBe(Math.floor(received / 1000) + 14 * 24 * 3600);
   });
 
   it('ignores a late duplicate of an older firing once a newer one was counted', async () => {

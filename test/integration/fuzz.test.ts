@@ -159,13 +159,13 @@ const SCHEDULE_FIELDS = ['recurrence_pattern', 'recurrence_count', 'metadata', '
 const scheduleBody = () => ({ recurrence_pattern: '*/5 * * * *', recurrence_count: 2 });
 const badSchedule = fc.oneof(
   withUnknownKey(scheduleBody, SCHEDULE_FIELDS),
-  fc.constantFrom('created_by', 'recurrence_left', 'experiment_id', 'trials').map((field) => ({ ...scheduleBody(), [field]: 'x' })),
+  fc.constantFrom('created_by', 'recurrence_left', 'experiment_id', 'trials', 'generation').map((field) => ({ ...scheduleBody(), [field]: 'x' })),
   withField(
     scheduleBody,
     'recurrence_pattern',
     fc.oneof(notString, fc.constant(''), tooLong(256), fc.string({ maxLength: 30 }).map((s) => `x${s}`), fc.constantFrom('* * * * * *', '61 * * * *', '0 0 31 2 *', '@reboot', '*/0 * * * *')),
   ),
-  withField(scheduleBody, 'recurrence_count', fc.oneof(fc.integer({ max: 0 }), fc.double({ min: 1.01, max: 99.9, noNaN: true }).filter((n) => !Number.isInteger(n)), fc.constant(2 ** 31), fc.constant('3'), fc.constant(true))),
+  withField(scheduleBody, 'recurrence_count', fc.oneof(fc.integer({ max: 0 }), fc.double({ min: 1.01, max: 99.9, noNaN: true }).filter((n) => !Number.isInteger(n)), fc.constant(2 ** 31), fc.constant(1_000_001), fc.constant('3'), fc.constant(true))),
   withField(scheduleBody, 'metadata', notStringMap),
   withField(scheduleBody, 'parameters', badParameters),
   withField(scheduleBody, 'ticket', badTicket),

@@ -5,7 +5,8 @@ import { makeApiHandler } from '../../functions/api/app.js';
 import { openAccess, type Authenticator } from '../../functions/api/identity.js';
 import { makeRoutes } from '../../functions/api/routes.js';
 import type { AppLogger } from '../../functions/logging.js';
-import type { CloudScheduler, TrialQueue } from '../../functions/ports.js';
+import type { CloudScheduleEntry, CloudScheduler, TrialQueue } from '../../functions/ports.js';
+import { cloudScheduleName, parseCloudScheduleName } from '../../functions/adapters/scheduler/cloud-schedule-name.js';
 import type { Schedule } from '../../functions/domain/schedule.js';
 import { buildUseCases } from '../../functions/wiring.js';
 import { apiEvent, lambdaContext } from './api-events.js';
@@ -23,9 +24,12 @@ export class RecordingQueue implements TrialQueue {
   }
 }
 
-/** Records what the cloud side was asked; can be told to fail, like a throttled or broken Scheduler. */
+/**
+ * Records what the cloud side was asked, one entry per schedule generation (as
+ * the real adapters name them); can be told to fail, like a throttled or broken Scheduler.
+ */
 export class RecordingCloud implements CloudScheduler {
-  readonly armed = new Map<string, Schedule>();
+  readonly generations = new Map<string, Schedule>();
   readonly calls: string[] = [];
   failNext = false;
   private check(what: string): void {
@@ -35,13 +39,32 @@ export class RecordingCloud implements CloudScheduler {
       throw new Error('scheduler unavailable');
     }
   }
-  async arm(schedule: Schedule): Promise<void> {
-    this.check(`arm ${schedule.id}`);
-    this.armed.set(schedule.id, structuredClone(schedule));
+  /** The newest armed generation of each schedule, by schedule id. */
+  get armed(): Map<string, Schedule> {
+    const byId = new Map<string, Schedule>();
+    for (const schedule of this.generations.values()) {
+      const seen = byId.get(schedule.id);
+      if (!seen || seen.generation < schedule.generation) byId.set(schedule.id, schedule);
+    }
+    return byId;
   }
-  async disarm(schedule: Pick<Schedule, 'id'>): Promise<void> {
+  async arm(schedule: Schedule, replaces = true): Promise<void> {
+    this.check(`arm ${schedule.id}`);
+    const name = cloudScheduleName(schedule.id, schedule.generation, 0);
+    if (!this.generations.has(name)) this.generations.set(name, structuredClone(schedule));
+    if (replaces && schedule.generation > 0) this.generations.delete(cloudScheduleName(schedule.id, schedule.generation - 1, 0));
+  }
+  async disarm(schedule: Pick<Schedule, 'id' | 'generation'>): Promise<void> {
     this.check(`disarm ${schedule.id}`);
-    this.armed.delete(schedule.id);
+    this.generations.delete(cloudScheduleName(schedule.id, schedule.generation, 0));
+    if (schedule.generation > 0) this.generations.delete(cloudScheduleName(schedule.id, schedule.generation - 1, 0));
+  }
+  async remove(nameOrArn: string): Promise<void> {
+    this.check(`remove ${nameOrArn}`);
+    this.generations.delete(nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1));
+  }
+  async *list(): AsyncIterable<CloudScheduleEntry[]> {
+    yield [...this.generations.keys()].map((name) => ({ name, ...parseCloudScheduleName(name) }));
   }
 }
 

@@ -34,6 +34,7 @@ function schedule(overrides: Partial<Schedule> = {}): Schedule {
     recurrence_pattern: '0 9-17 * * 1-5',
     recurrence_count: null,
     recurrence_left: null,
+    generation: 1,
     ...SCHEDULE_DEFAULTS,
     created_by: 'a',
     created_at: '2027-03-01T10:00:00Z',
@@ -51,20 +52,20 @@ const businessHours = schedule({
 });
 
 const expectedBusinessHours = {
-  Name: `${ID}-0`,
+  Name: `${ID}-g1-0`,
   GroupName: 'kallisti-prod',
   ScheduleExpression: 'cron(0 9-17 ? * 2-6 *)',
   ScheduleExpressionTimezone: 'America/New_York',
   FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 10 },
   State: 'ENABLED',
-  Description: `Kallisti schedule ${ID} (experiment ${EXPERIMENT}): 0 9-17 * * 1-5 (America/New_York)`,
+  Description: `Kallisti schedule ${ID} (experiment ${EXPERIMENT}, generation 1): 0 9-17 * * 1-5 (America/New_York)`,
   StartDate: new Date('2027-03-08T00:00:00.000Z'),
   EndDate: new Date('2027-06-30T00:00:00.000Z'),
   ActionAfterCompletion: 'DELETE',
   Target: {
     Arn: target.queueArn,
     RoleArn: target.roleArn,
-    Input: `{"kind":"schedule-firing","schedule_id":"${ID}","experiment_id":"${EXPERIMENT}","schedule_arn":"<aws.scheduler.schedule-arn>","scheduled_time":"<aws.scheduler.scheduled-time>"}`,
+    Input: `{"kind":"schedule-firing","schedule_id":"${ID}","experiment_id":"${EXPERIMENT}","generation":1,"schedule_arn":"<aws.scheduler.schedule-arn>","scheduled_time":"<aws.scheduler.scheduled-time>"}`,
     SqsParameters: { MessageGroupId: 'kallisti-trials' },
     DeadLetterConfig: { Arn: target.deadLetterArn },
     RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 },
@@ -78,11 +79,11 @@ describe('EventBridgeCloudScheduler with time zone, state, dates and jitter', ()
     expect(scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input)).toEqual([expectedBusinessHours]);
   });
 
-  it('sends the same whole definition on UpdateSchedule when the schedule exists', async () => {
+  it('keeps the existing cloud schedule of the same generation (ConflictException) and never updates one in place', async () => {
     scheduler.on(CreateScheduleCommand).rejects(new ConflictException({ message: 'exists', Message: 'exists', $metadata: {} }));
-    scheduler.on(UpdateScheduleCommand).resolves({});
-    await adapter().arm(businessHours);
-    expect(scheduler.commandCalls(UpdateScheduleCommand).map((c) => c.args[0].input)).toEqual([expectedBusinessHours]);
+    await adapter().arm(businessHours, false);
+    expect(scheduler.commandCalls(CreateScheduleCommand).map((c) => c.args[0].input)).toEqual([expectedBusinessHours]);
+    expect(scheduler.commandCalls(UpdateScheduleCommand)).toHaveLength(0);
   });
 
   it('keeps a paused schedule defined with State DISABLED and no count safety net', async () => {
@@ -103,18 +104,19 @@ describe('EventBridgeCloudScheduler with time zone, state, dates and jitter', ()
 
   it('ends a counted schedule at its last firing in its zone when that comes before the end date', async () => {
     scheduler.on(CreateScheduleCommand).resolves({});
-    // 08:00 in Kathmandu (+05:45) is 02:15 UTC: after 10:00:30 UTC on Monday 1 March the next two are 2 and 3 March.
+    // 08:00 in Kathmandu (+05:45) is 02:15 UTC: after 10:00:30 UTC on Monday 1 March the next two are 2 and 3 March;
+    // then one full period (a day) and a minute of margin.
     await adapter().arm(schedule({ recurrence_pattern: '0 8 * * *', timezone: 'Asia/Kathmandu', recurrence_count: 2, recurrence_left: 2, end_date: '2027-12-31T00:00:00.000Z' }));
     const input = scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
     expect(input?.ScheduleExpressionTimezone).toBe('Asia/Kathmandu');
-    expect(input?.EndDate).toEqual(new Date('2027-03-03T02:16:00.000Z'));
+    expect(input?.EndDate).toEqual(new Date('2027-03-04T02:16:00.000Z'));
     expect(input?.ActionAfterCompletion).toBe('DELETE');
   });
 
   it('removes the cloud schedules instead when nothing is left to fire before the end date', async () => {
     await adapter().arm(schedule({ recurrence_pattern: '0 9 * * 6', start_date: '2027-03-08T00:00:00.000Z', end_date: '2027-03-12T00:00:00.000Z' }));
     expect(scheduler.commandCalls(CreateScheduleCommand)).toHaveLength(0);
-    expect(scheduler.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input.Name)).toEqual([`${ID}-0`, `${ID}-1`]);
+    expect(scheduler.commandCalls(DeleteScheduleCommand).map((c) => c.args[0].input.Name).sort()).toEqual([`${ID}-0`, `${ID}-1`, `${ID}-g1-0`, `${ID}-g1-1`]);
   });
 
   it('gives both halves of a day-of-month OR day-of-week pattern the same zone, state, dates and window', async () => {

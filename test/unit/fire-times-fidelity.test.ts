@@ -212,6 +212,7 @@ function schedule(pattern: string, zone: string, start: string | null, end: stri
     recurrence_pattern: pattern,
     recurrence_count: null,
     recurrence_left: null,
+    generation: 1,
     ...SCHEDULE_DEFAULTS,
     timezone: zone,
     start_date: start,

@@ -20,6 +20,7 @@ function schedule(overrides: Partial<Schedule>): Schedule {
     recurrence_pattern: '30 1 * * *',
     recurrence_count: null,
     recurrence_left: null,
+    generation: 1,
     ...SCHEDULE_DEFAULTS,
     created_by: 'a',
     created_at: '2027-01-01T00:00:00.000Z',

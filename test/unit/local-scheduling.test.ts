@@ -24,6 +24,7 @@ function schedule(experimentId: string, pattern: string, count: number | null): 
     recurrence_count: count,
     recurrence_left: count,
     ...SCHEDULE_DEFAULTS,
+    generation: 1,
     created_by: 'scheduler-user',
     created_at: '2027-01-01T00:00:00.000Z',
     updated_by: 'scheduler-user',

@@ -344,6 +344,9 @@ describe('openapi.json', () => {
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: 1.5 })).toBe(false);
     expect(schedule({ recurrence_count: 3 })).toBe(false);
     expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_left: 3 })).toBe(false);
+    expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: 1_000_000 })).toBe(true);
+    expect(schedule({ recurrence_pattern: '*/5 * * * *', recurrence_count: 1_000_001 })).toBe(false);
+    expect(schedule({ recurrence_pattern: '*/5 * * * *', generation: 3 })).toBe(false);
 
     const patch = schemaValidator('SchedulePatch');
     expect(patch({})).toBe(false);

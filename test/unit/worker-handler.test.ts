@@ -113,6 +113,8 @@ describe('worker handler', () => {
     ['JSON without trial_id', '{"id":"t1"}'],
     ['an empty trial_id', '{"trial_id":""}'],
     ['an incomplete schedule firing', '{"kind":"schedule-firing","schedule_id":"s1"}'],
+    ['a schedule firing with a negative generation', '{"kind":"schedule-firing","schedule_id":"s","experiment_id":"e","schedule_arn":"a","scheduled_time":"t","generation":-1}'],
+    ['a schedule firing with a text generation', '{"kind":"schedule-firing","schedule_id":"s","experiment_id":"e","schedule_arn":"a","scheduled_time":"t","generation":"2"}'],
   ])('acknowledges and logs a malformed body (%s) and goes on', async (_label, body) => {
     const runTrial = fakeRunTrial();
     const logger = recordingLogger();
@@ -188,6 +190,15 @@ describe('worker handler', () => {
 
       expect(fired).toEqual([firing]);
       expect(runTrial.calls.map((c) => c.id)).toEqual(['trial-from-schedule']);
+    });
+
+    it('passes the generation the cloud schedule was armed with to fireSchedule', async () => {
+      const fired: ScheduleFiring[] = [];
+      const handler = makeWorkerHandler({ runTrial: fakeRunTrial(), logger: recordingLogger(), fireSchedule: async (f) => (fired.push(f), undefined) });
+
+      await handler(event(JSON.stringify({ ...firing, generation: 7 })), context());
+
+      expect(fired).toEqual([{ ...firing, generation: 7 }]);
     });
 
     it('runs nothing when the firing starts no trial', async () => {

@@ -1,17 +1,34 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DeletionMarker } from '../../domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { withScheduleDefaults, type Schedule } from '../../domain/schedule.js';
+import { withScheduleDefaults, type FiringRecord, type Schedule } from '../../domain/schedule.js';
 import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
-import { INDEXES, KEY } from './table.js';
+import { INDEXES, KEY, TTL_ATTRIBUTE } from './table.js';
+
+/**
+ * How long a firing record is kept: far beyond any redelivery (Scheduler retries
+ * a firing for at most an hour here, SQS keeps a message 4 days), short enough
+ * that an every-minute schedule keeps about 20,000 records, not 525,000 a year.
+ */
+export const FIRING_RECORD_TTL_DAYS = 14;
+const FIRING_RECORD_TTL_SECONDS = FIRING_RECORD_TTL_DAYS * 24 * 3600;
 
 const TYPE = 'SCHEDULE';
 const partition = (experimentId: string) => `EXPERIMENT#${experimentId}`;
 const key = (experimentId: string, scheduleId: string) => ({ pk: partition(experimentId), sk: `SCHEDULE#${scheduleId}` });
-const firingKey = (firing: ScheduleFiring) => ({ pk: partition(firing.experiment_id), sk: `FIRING#${firing.schedule_id}#${firing.scheduled_time}` });
+const firingKey = (firing: Pick<ScheduleFiring, 'experiment_id' | 'schedule_id' | 'scheduled_time'>) => ({
+  pk: partition(firing.experiment_id),
+  sk: `FIRING#${firing.schedule_id}#${firing.scheduled_time}`,
+});
 const INTERNAL = new Set(['pk', 'sk', 'type', 'last_fired_time', INDEXES.byType.pk, INDEXES.byType.sk]);
+const FIRING_INTERNAL = new Set(['pk', 'sk', 'type', TTL_ATTRIBUTE]);
+
+/** "The stored generation is `generation`": records from before generations existed have none and count as 0. */
+function generationIs(generation: number): string {
+  return generation === 0 ? '(attribute_not_exists(generation) OR generation = :generation)' : 'generation = :generation';
+}
 
 /** Deleted schedules stay as audit records; every read and write below skips them. */
 const LIVE = 'attribute_not_exists(deleted_at)';
@@ -19,15 +36,25 @@ const LIVE = 'attribute_not_exists(deleted_at)';
 function toSchedule(item: Record<string, unknown>): Schedule & Partial<DeletionMarker> {
   const schedule: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(item)) if (!INTERNAL.has(name)) schedule[name] = value;
+  if (typeof schedule['generation'] !== 'number') schedule['generation'] = 0;
   return withScheduleDefaults(schedule) as unknown as Schedule & Partial<DeletionMarker>;
+}
+
+function toFiringRecord(item: Record<string, unknown>): FiringRecord {
+  const record: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(item)) if (!FIRING_INTERNAL.has(name)) record[name] = value;
+  return record as unknown as FiringRecord;
 }
 
 const isDeletedItem = (item: Record<string, unknown>): boolean => item['deleted_at'] !== undefined;
 
 /**
  * Schedules live in their experiment's partition (listing them is one Query);
- * each firing leaves a small item keyed by schedule id + scheduled time, which
- * makes "one trial per firing" a conditional put. `last_fired_time` on the
+ * each firing leaves a small record keyed by schedule id + scheduled time (what
+ * it made: a trial, or why not), which makes "one trial per firing" a
+ * conditional put; records expire after FIRING_RECORD_TTL_DAYS (TTL attribute
+ * `expires_at`). Every change to a schedule moves its `generation` on by one,
+ * conditionally on the generation read, so concurrent changes cannot both win. `last_fired_time` on the
  * schedule makes "one decrement per firing" a conditional update: firings
  * reach the worker in order through the FIFO queue, so a firing not later
  * than the last one counted has been counted already.
@@ -73,7 +100,8 @@ export class DynamoScheduleStore implements ScheduleStore {
     return toSchedule(Item);
   }
 
-  async update(schedule: Schedule, expectedUpdatedAt: string, resetLeft: boolean): Promise<Schedule> {
+  async update(schedule: Schedule, resetLeft: boolean): Promise<Schedule> {
+    const previous = schedule.generation - 1;
     const values: Record<string, unknown> = {
       ':pattern': schedule.recurrence_pattern,
       ':count': schedule.recurrence_count,
@@ -82,12 +110,13 @@ export class DynamoScheduleStore implements ScheduleStore {
       ':ticket': schedule.ticket,
       ':updated_by': schedule.updated_by,
       ':updated_at': schedule.updated_at,
-      ':expected': expectedUpdatedAt,
       ':timezone': schedule.timezone,
       ':state': schedule.state,
       ':start_date': schedule.start_date,
       ':end_date': schedule.end_date,
       ':jitter': schedule.jitter_seconds,
+      ':next': schedule.generation,
+      ':generation': previous,
     };
     const sets = [
       'recurrence_pattern = :pattern',
@@ -102,6 +131,7 @@ export class DynamoScheduleStore implements ScheduleStore {
       '#start_date = :start_date',
       '#end_date = :end_date',
       '#jitter_seconds = :jitter',
+      'generation = :next',
     ];
     if (resetLeft) {
       values[':left'] = schedule.recurrence_left;
@@ -113,7 +143,7 @@ export class DynamoScheduleStore implements ScheduleStore {
           TableName: this.tableName,
           Key: key(schedule.experiment_id, schedule.id),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND updated_at = :expected`,
+          ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND ${generationIs(previous)}`,
           ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds'].map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
@@ -127,40 +157,19 @@ export class DynamoScheduleStore implements ScheduleStore {
     }
   }
 
-  async markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<void> {
+  async markDeleted(experimentId: string, scheduleId: string, by: string, at: string): Promise<Schedule> {
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(experimentId, scheduleId),
-          UpdateExpression: `SET deleted_at = :at, deleted_by = :by, updated_at = :at, updated_by = :by REMOVE ${INDEXES.byType.pk}, ${INDEXES.byType.sk}`,
+          UpdateExpression: `SET deleted_at = :at, deleted_by = :by, updated_at = :at, updated_by = :by, generation = if_not_exists(generation, :zero) + :one REMOVE ${INDEXES.byType.pk}, ${INDEXES.byType.sk}`,
           ConditionExpression: `attribute_exists(pk) AND ${LIVE}`,
-          ExpressionAttributeValues: { ':at': at, ':by': by },
+          ExpressionAttributeValues: { ':at': at, ':by': by, ':zero': 0, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
         }),
       );
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) throw new NotFoundError(`Schedule ${scheduleId} not found`, { cause: error });
-      throw error;
-    }
-  }
-
-  async restore(schedule: Schedule): Promise<void> {
-    const index = DynamoScheduleStore.indexKeys(schedule);
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key(schedule.experiment_id, schedule.id),
-        UpdateExpression: 'SET updated_at = :updated_at, updated_by = :updated_by, #ipk = :ipk, #isk = :isk REMOVE deleted_at, deleted_by',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#ipk': INDEXES.byType.pk, '#isk': INDEXES.byType.sk },
-        ExpressionAttributeValues: { ':updated_at': schedule.updated_at, ':updated_by': schedule.updated_by, ':ipk': index[INDEXES.byType.pk], ':isk': index[INDEXES.byType.sk] },
-      }),
-    );
-  }
-
-  async delete(experimentId: string, scheduleId: string): Promise<void> {
-    try {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key(experimentId, scheduleId), ConditionExpression: 'attribute_exists(pk)' }));
+      return toSchedule(Attributes ?? {});
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw new NotFoundError(`Schedule ${scheduleId} not found`, { cause: error });
       throw error;
@@ -213,34 +222,57 @@ export class DynamoScheduleStore implements ScheduleStore {
     );
   }
 
-  async claimFiring(firing: ScheduleFiring, trialId: string): Promise<string> {
+  async recordFiring(record: FiringRecord): Promise<FiringRecord> {
+    const expiresAt = Math.floor(Date.parse(record.received_at) / 1000) + FIRING_RECORD_TTL_SECONDS;
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...firingKey(firing), type: 'FIRING', trial_id: trialId, schedule_arn: firing.schedule_arn, scheduled_time: firing.scheduled_time },
+          Item: { ...record, ...firingKey(record), type: 'FIRING', [TTL_ATTRIBUTE]: expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
-      return trialId;
+      return record;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: firingKey(firing), ConsistentRead: true }));
-      return String(Item?.['trial_id']);
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: firingKey(record), ConsistentRead: true }));
+      // Expired and purged between the two calls: what this call wanted to record stands.
+      return Item ? toFiringRecord(Item) : record;
     }
   }
 
+  async settleFiring(firing: ScheduleFiring, outcome: FiringRecord['outcome'], reason: string): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: firingKey(firing),
+        UpdateExpression: 'SET outcome = :outcome, reason = :reason',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':outcome': outcome, ':reason': reason },
+      }),
+    ).catch((error: unknown) => {
+      // Nothing recorded (expired meanwhile): nothing to settle.
+      if (!isConditionalCheckFailed(error)) throw error;
+    });
+  }
+
   async applyFiring(firing: ScheduleFiring, hint: { counted: boolean } = { counted: true }): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
-    const fresh = `attribute_exists(pk) AND ${LIVE} AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)`;
+    const generation = firing.generation ?? 0;
+    const fresh = `attribute_exists(pk) AND ${LIVE} AND ${generationIs(generation)} AND (attribute_not_exists(last_fired_time) OR last_fired_time < :t)`;
     // A counted schedule loses one and records the firing in the same write;
     // a forever schedule (recurrence_left null) only records it. The conditions
     // make each write apply to one kind only, so trying the likely one first
     // (a refused write is still billed) is safe whatever the hint says.
     const counted = () =>
-      this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, { ':one': 1, ':zero': 0 });
+      this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, {
+        ':one': 1,
+        ':zero': 0,
+        ':generation': generation,
+      });
     const forever = () =>
       this.conditionalUpdate(firing, 'SET last_fired_time = :t', `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
         ':nullType': 'NULL',
+        ':generation': generation,
       });
     for (const attempt of hint.counted ? [counted, forever] : [forever, counted]) {
       const applied = await attempt();
@@ -250,6 +282,7 @@ export class DynamoScheduleStore implements ScheduleStore {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(firing.experiment_id, firing.schedule_id), ConsistentRead: true }));
     if (!Item || isDeletedItem(Item)) return { outcome: 'missing' };
     const schedule = toSchedule(Item);
+    if (schedule.generation !== generation) return { outcome: 'superseded', schedule };
     const last = Item['last_fired_time'] as string | undefined;
     if (last === firing.scheduled_time) return { outcome: 'already-applied', schedule };
     if (last !== undefined && last > firing.scheduled_time) return { outcome: 'stale', schedule };

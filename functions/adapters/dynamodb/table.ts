@@ -24,6 +24,9 @@ import type { CreateTableCommandInput, GlobalSecondaryIndex, Projection } from '
  */
 export const KEY = { pk: 'pk', sk: 'sk' } as const;
 
+/** Items with this attribute (epoch seconds) expire: DynamoDB TTL on AWS, a periodic purge in local mode. Only firing records have it. */
+export const TTL_ATTRIBUTE = 'expires_at';
+
 export const INDEXES = {
   byType: { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' },
   byExperiment: { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' },

@@ -1,10 +1,13 @@
-import type { Schedule } from '../../domain/schedule.js';
+import { hasFiringsLeft, type Schedule } from '../../domain/schedule.js';
 import { upcomingFireTimes } from '../../domain/schedule-preview.js';
-import type { Clock, CloudScheduler, ScheduleFiring, ScheduleStore } from '../../ports.js';
+import type { Clock, CloudScheduleEntry, CloudScheduler, ScheduleFiring, ScheduleStore } from '../../ports.js';
+import { cloudScheduleName, parseCloudScheduleName } from '../scheduler/cloud-schedule-name.js';
 
 /** setTimeout cannot wait longer than ~24.8 days; longer waits are taken in hops. */
-const MAX_TIMER_MS = 2 **31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const PAGE_SIZE = 500;
+/** Local firings name their "cloud schedule" like this, as EventBridge names it by ARN. */
+const LOCAL_ARN_PREFIX = 'local:';
 
 /** When an armed schedule fires next. */
 export interface NextFiring {
@@ -21,30 +24,37 @@ export interface LocalSchedulerDeps {
   random?: () => number;
 }
 
+interface Armed {
+  timer: NodeJS.Timeout;
+  next: NextFiring;
+  armedAt: Date;
+}
+
 /**
- * Local mode's stand-in for EventBridge Scheduler: one timer per schedule,
- * firing at the fire times of its Unix pattern in its time zone, within its
- * dates, with EventBridge's daylight-saving rules (domain/fire-times.ts), and
- * the same firing message the cloud sends. A paused schedule has no timer. A
- * schedule with jitter fires a random 0..jitter_seconds after its time (the
- * flexible time window), with its scheduled time in the message. Firings missed while the process was down are not
- * replayed (EventBridge does not replay a window it was not running in either).
+ * Local mode's stand-in for EventBridge Scheduler: one timer per schedule
+ * generation (named like that generation's cloud schedule), firing at the fire
+ * times of its Unix pattern in its time zone, within its dates, with
+ * EventBridge's daylight-saving rules (domain/fire-times.ts), and the same
+ * firing message the cloud sends. A paused schedule, or one with nothing left
+ * to fire, has no timer. A schedule with jitter fires a random
+ * 0..jitter_seconds after its time (the flexible time window), with its
+ * scheduled time in the message. Firings missed while the process was down are
+ * not replayed (EventBridge does not replay a window it was not running in either).
  */
 export class LocalScheduler implements CloudScheduler {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly next = new Map<string, NextFiring>();
+  private readonly timers = new Map<string, Armed>();
   private stopped = false;
 
   constructor(private readonly deps: LocalSchedulerDeps) {}
 
-  /** Arms every stored schedule that has firings left (local start-up). */
+  /** Arms every stored schedule that has firings left (what reconciliation does at start-up, without its checks). */
   async armAll(store: ScheduleStore): Promise<number> {
     let armed = 0;
     let nextToken: string | undefined;
     do {
       const page = await store.listAll({ limit: PAGE_SIZE, nextToken });
       for (const schedule of page.items) {
-        if (schedule.state === 'ENABLED' && (schedule.recurrence_left === null || schedule.recurrence_left > 0)) {
+        if (schedule.state === 'ENABLED' && hasFiringsLeft(schedule)) {
           this.schedule(schedule);
           armed += 1;
         }
@@ -54,36 +64,59 @@ export class LocalScheduler implements CloudScheduler {
     return armed;
   }
 
-  async arm(schedule: Schedule): Promise<void> {
-    this.schedule(schedule);
+  async arm(schedule: Schedule, replaces = true): Promise<void> {
+    if (!this.timers.has(cloudScheduleName(schedule.id, schedule.generation, 0))) this.schedule(schedule);
+    if (replaces && schedule.generation > 0) this.clear(cloudScheduleName(schedule.id, schedule.generation - 1, 0));
   }
 
-  async disarm(schedule: Pick<Schedule, 'id'>): Promise<void> {
-    const timer = this.timers.get(schedule.id);
-    if (timer) clearTimeout(timer);
-    this.timers.delete(schedule.id);
-    this.next.delete(schedule.id);
+  async disarm(schedule: Pick<Schedule, 'id' | 'generation'>): Promise<void> {
+    this.clear(cloudScheduleName(schedule.id, schedule.generation, 0));
+    if (schedule.generation > 0) this.clear(cloudScheduleName(schedule.id, schedule.generation - 1, 0));
+  }
+
+  async remove(nameOrArn: string): Promise<void> {
+    this.clear(nameOrArn.startsWith(LOCAL_ARN_PREFIX) ? nameOrArn.slice(LOCAL_ARN_PREFIX.length) : nameOrArn);
+  }
+
+  /** The timer names this schedule should have: one while it has a fire time ahead (enabled, firings left, within its dates). */
+  expectedNames(schedule: Schedule): string[] {
+    return hasFiringsLeft(schedule) && upcomingFireTimes(schedule, this.deps.clock.now(), 1).length > 0 ? [cloudScheduleName(schedule.id, schedule.generation, 0)] : [];
+  }
+
+  async *list(): AsyncIterable<CloudScheduleEntry[]> {
+    yield [...this.timers.entries()].map(([name, armed]) => ({ name, ...parseCloudScheduleName(name), modifiedAt: armed.armedAt }));
   }
 
   /** Every armed schedule's next firing, soonest first. */
   nextFirings(): NextFiring[] {
-    return [...this.next.values()].sort((a, b) => a.at.getTime() - b.at.getTime());
+    return [...this.timers.values()].map((armed) => armed.next).sort((a, b) => a.at.getTime() - b.at.getTime());
   }
 
-  /** Number of armed schedules. */
+  /** Number of armed timers (one per armed schedule generation). */
   get size(): number {
     return this.timers.size;
   }
 
-  stop(): void {
-    this.stopped = true;
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-    this.next.clear();
+  /** Whether this generation of the schedule is armed. */
+  isArmed(schedule: Pick<Schedule, 'id' | 'generation'>): boolean {
+    return this.timers.has(cloudScheduleName(schedule.id, schedule.generation, 0));
   }
 
-  private schedule(schedule: Schedule, after?: Date): void {
-    void this.disarm(schedule);
+  stop(): void {
+    this.stopped = true;
+    for (const armed of this.timers.values()) clearTimeout(armed.timer);
+    this.timers.clear();
+  }
+
+  private clear(name: string): void {
+    const armed = this.timers.get(name);
+    if (armed) clearTimeout(armed.timer);
+    this.timers.delete(name);
+  }
+
+  private schedule(schedule: Schedule, after?: Date, armedAt?: Date): void {
+    const name = cloudScheduleName(schedule.id, schedule.generation, 0);
+    this.clear(name);
     if (this.stopped) return;
     const from = after ?? this.deps.clock.now();
     const [next] = upcomingFireTimes(schedule, from, 1);
@@ -94,20 +127,21 @@ export class LocalScheduler implements CloudScheduler {
     const timer = setTimeout(() => {
       if (due > this.deps.clock.now().getTime()) {
         // A long wait taken in hops: not there yet.
-        this.schedule(schedule, from);
+        this.schedule(schedule, from, armedAt);
         return;
       }
       this.deps.fire({
         kind: 'schedule-firing',
         schedule_id: schedule.id,
         experiment_id: schedule.experiment_id,
-        schedule_arn: `local:${schedule.id}`,
+        generation: schedule.generation,
+        schedule_arn: `${LOCAL_ARN_PREFIX}${name}`,
         scheduled_time: next.toISOString(),
       });
-      this.schedule(schedule, next);
+      // The firing may have removed this timer (an exhausted or orphaned schedule): then it stays removed.
+      if (this.timers.get(name)?.timer === timer) this.schedule(schedule, next, armedAt);
     }, Math.min(Math.max(0, wait), MAX_TIMER_MS));
     timer.unref?.();
-    this.timers.set(schedule.id, timer);
-    this.next.set(schedule.id, { scheduleId: schedule.id, experimentId: schedule.experiment_id, at: next });
+    this.timers.set(name, { timer, next: { scheduleId: schedule.id, experimentId: schedule.experiment_id, at: next }, armedAt: armedAt ?? this.deps.clock.now() });
   }
 }

@@ -80,6 +80,8 @@ export interface GuardedRequestOptions {
   maxResponseBytes?: number;
   /** Told of each redirect followed. */
   onRedirect?: (status: number, to: URL) => void;
+  /** false: accept any TLS certificate (an explicit opt-out of a step, e.g. a self-signed Prometheus). */
+  verifyTls?: boolean;
 }
 
 export interface GuardedResponse {
@@ -101,7 +103,7 @@ function requestOnce(url: URL, options: GuardedRequestOptions, headers: Record<s
     }
     const limit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     const transport = url.protocol === 'https:' ? https : http;
-    const request = transport.request(url, { method, headers, signal: options.signal, lookup: guardedLookup }, (response) => {
+    const request = transport.request(url, { method, headers, signal: options.signal, lookup: guardedLookup, ...(options.verifyTls === false && { rejectUnauthorized: false }) }, (response) => {
       const chunks: Buffer[] = [];
       let size = 0;
       response.on('data', (chunk: Buffer) => {

@@ -40,21 +40,29 @@ describe('the worker policy generated from the AWS step commands', () => {
     for (const action of chaosStatements(defaults).flatMap(actions)) expect(action).toMatch(/^[a-z0-9-]+:[A-Za-z0-9]+$/);
   });
 
-  it('puts the chaos tag condition on every destructive action, and gives Resource "*" to read actions only', () => {
-    const destructive = declared(true);
-    for (const st of chaosStatements(defaults)) {
-      const tagged = actions(st).filter((a) => destructive.has(a));
-      if (tagged.length > 0) {
-        expect(actions(st).every((a) => destructive.has(a))).toBe(true);
-        expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/chaos-allowed': 'true' } });
-        expect(resourceList(st)).not.toContain('*');
-      }
-      if (resourceList(st).includes('*')) {
-        expect(st.Condition).toBeUndefined();
-        for (const a of actions(st)) expect(a).toMatch(/:(Describe|List|Get)[A-Za-z]+$/);
-      }
+  it('puts the chaos tag condition on every destructive grant, and gives Resource "*" to read actions only', () => {
+    const statements = chaosStatements(defaults);
+    const tagged = statements.filter((st) => st.Condition !== undefined);
+    // Every action some command declares as destructive appears in a tag-conditioned statement…
+    for (const action of declared(true)) expect(tagged.some((st) => actions(st).includes(action))).toBe(true);
+    for (const st of tagged) {
+      expect(st.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/chaos-allowed': 'true' } });
+      expect(resourceList(st)).not.toContain('*');
     }
-    expect([...destructive]).toEqual(expect.arrayContaining(['ec2:StopInstances', 'ec2:TerminateInstances']));
+    // …and an action that is only ever destructive is never granted without the condition.
+    const onlyDestructive = [...declared(true)].filter((a) => !declared(false).has(a));
+    for (const st of statements.filter((s) => s.Condition === undefined)) {
+      for (const action of actions(st)) expect(onlyDestructive).not.toContain(action);
+    }
+    expect(onlyDestructive).toEqual(expect.arrayContaining(['ec2:StopInstances', 'ec2:TerminateInstances', 'lambda:PutFunctionConcurrency', 'rds:RebootDBInstance', 'ecs:StopTask', 'autoscaling:SuspendProcesses']));
+    // FIS: starting needs a tagged template; the experiment it creates is new, so it cannot carry the tag yet.
+    const fisStart = statements.filter((st) => actions(st).includes('fis:StartExperiment'));
+    expect(fisStart.find((st) => st.Condition)?.Resource).toEqual(expect.objectContaining({ 'Fn::Join': ['', expect.arrayContaining([expect.stringContaining(':experiment-template/*')])] }));
+    for (const st of statements.filter((s) => resourceList(s).includes('*'))) {
+      expect(st.Condition).toBeUndefined();
+      // Read actions, and ssm:CancelCommand (cancels the step's own command), have no resource-level permissions.
+      for (const a of actions(st)) expect(a).toMatch(/:(Describe|List|Get)[A-Za-z]+$|^ssm:CancelCommand$/);
+    }
   });
 
   it('lets the worker assume exactly the configured roles, and tells both functions which they are', () => {

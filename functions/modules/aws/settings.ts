@@ -12,6 +12,8 @@ export interface AwsSettings {
   /** Throttled or 5xx calls are tried this many times in all, with jittered exponential back-off from `retryBaseMs`. */
   maxAttempts: number;
   retryBaseMs: number;
+  /** How often a waiting step (FIS experiment, SSM command) asks AWS whether it has ended. */
+  pollIntervalMs: number;
 }
 
 function list(value: string | undefined): string[] {
@@ -29,6 +31,7 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv): AwsSettings {
     defaultRegion: env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || undefined,
     maxAttempts: 5,
     retryBaseMs: 200,
+    pollIntervalMs: 5000,
   };
 }
 

@@ -77,8 +77,13 @@ function parseJson(text: string): Json {
   }
 }
 
+/** `verifyTls: false` accepts any server certificate (chaosprometheus' `verify_tls`); the egress rules still apply. */
+export interface HttpOptions {
+  verifyTls?: boolean;
+}
+
 /** Performs the request of an http step, following at most MAX_REDIRECTS (5) redirects, under the egress policy. */
-export async function performHttp(where: JsonObject, context: StepContext): Promise<HttpOutput> {
+export async function performHttp(where: JsonObject, context: StepContext, options: HttpOptions = {}): Promise<HttpOutput> {
   const method = String(where['method'] ?? 'GET').toUpperCase();
   const timeoutSeconds = typeof where['timeout'] === 'number' ? where['timeout'] : DEFAULT_TIMEOUT_SECONDS;
   const headers = buildHeaders(where);
@@ -95,6 +100,7 @@ export async function performHttp(where: JsonObject, context: StepContext): Prom
       body,
       signal,
       maxResponseBytes: MAX_RESPONSE_BYTES,
+      ...(options.verifyTls === false && { verifyTls: false }),
       onRedirect: (status, to) => context.log(`Redirected (${status}) to ${to.origin}${to.pathname}`),
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setHttpPolicy } from '../../functions/modules/cm/http.js';
+import { parseEgressAllowList } from '../../functions/net/egress.js';
 import { parseTime } from '../../functions/modules/prom/time.js';
 import { queryInterval } from '../../functions/modules/prom/query-interval.js';
 import { query } from '../../functions/modules/prom/query.js';
@@ -84,6 +85,23 @@ describe('prom.query', () => {
       setHttpPolicy({ allowLinkLocal: false, blockLoopback: false });
     }
     expect(seen).toHaveLength(0);
+  });
+
+  it('obeys the egress allow-list of HTTP steps', async () => {
+    setHttpPolicy({ allowLinkLocal: false, blockLoopback: false, allow: parseEgressAllowList('prometheus.internal.example') });
+    try {
+      await expect(runModule(query, { base_url: base, query: 'up' })).rejects.toThrow(/Refusing to connect to 127\.0\.0\.1/);
+    } finally {
+      setHttpPolicy({ allowLinkLocal: false, blockLoopback: false });
+    }
+    expect(seen).toHaveLength(0);
+    setHttpPolicy({ allowLinkLocal: false, blockLoopback: false, allow: parseEgressAllowList('127.0.0.1') });
+    try {
+      await runModule(query, { base_url: base, query: 'up' });
+    } finally {
+      setHttpPolicy({ allowLinkLocal: false, blockLoopback: false });
+    }
+    expect(seen).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,14 @@
 import type { Step } from './experiment.js';
 import type { Json, JsonObject } from './types.js';
 
-const PLACEHOLDER_SOURCE = String.raw`\{\{\s*([A-Za-z0-9_]+)\s*\}\}`;
+/** `{{ name }}`, or `{{ name.path.to.field }}` into an object value (segments may also hold `-`). */
+const PLACEHOLDER_SOURCE = String.raw`\{\{\s*([A-Za-z0-9_]+(?:\.[A-Za-z0-9_-]+)*)\s*\}\}`;
+/**
+ * `{{ steps.<step name>.<path> }}` reads the output of an earlier step of the same
+ * run (a step named with letters, digits, `-` and `_`): its value is known only once
+ * that step has run, so it is never a missing parameter.
+ */
+export const STEP_OUTPUTS = 'steps';
 /** The whole string is one placeholder: the parameter's value keeps its JSON type. */
 const WHOLE_PLACEHOLDER = new RegExp(`^${PLACEHOLDER_SOURCE}$`);
 
@@ -31,9 +38,34 @@ function visitStrings(value: Json, visit: (text: string) => void): void {
   }
 }
 
-function hasValue(params: JsonObject, name: string): boolean {
+type Lookup = { found: true; value: Json } | { found: false };
+
+/** The value a placeholder names: a parameter, or a field inside one (`a.b.0.c`). Own properties only. */
+function lookup(params: JsonObject, name: string): Lookup {
+  const [root, ...path] = name.split('.');
   // Own properties only: `{{ constructor }}` must not find Object.prototype.constructor.
-  return Object.hasOwn(params, name);
+  if (root === undefined || !Object.hasOwn(params, root)) return { found: false };
+  let value = params[root] as Json;
+  for (const segment of path) {
+    if (Array.isArray(value) && /^\d+$/.test(segment) && Number(segment) < value.length) value = value[Number(segment)] as Json;
+    else if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment)) value = value[segment] as Json;
+    else return { found: false };
+  }
+  return { found: true, value };
+}
+
+function hasValue(params: JsonObject, name: string): boolean {
+  return lookup(params, name).found;
+}
+
+function valueOf(params: JsonObject, name: string): Json {
+  const found = lookup(params, name);
+  return found.found ? found.value : null;
+}
+
+/** Whether a placeholder reads an earlier step's output (`{{ steps.… }}`). */
+export function isStepOutputReference(name: string): boolean {
+  return name.startsWith(`${STEP_OUTPUTS}.`);
 }
 
 function stringify(value: Json): string {
@@ -49,8 +81,8 @@ function stringify(value: Json): string {
 export function interpolate(value: Json, params: JsonObject): Json {
   if (typeof value === 'string') {
     const whole = WHOLE_PLACEHOLDER.exec(value);
-    if (whole?.[1] !== undefined && hasValue(params, whole[1])) return structuredClone(params[whole[1]] as Json);
-    return value.replace(placeholderPattern(), (text: string, name: string) => (hasValue(params, name) ? stringify(params[name] as Json) : text));
+    if (whole?.[1] !== undefined && hasValue(params, whole[1])) return structuredClone(valueOf(params, whole[1]));
+    return value.replace(placeholderPattern(), (text: string, name: string) => (hasValue(params, name) ? stringify(valueOf(params, name)) : text));
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, params));
   if (value !== null && typeof value === 'object') {
@@ -75,7 +107,7 @@ export function missingParameters(steps: readonly Step[], params: JsonObject): s
   const missing = new Set<string>();
   for (const step of steps) {
     for (const name of findPlaceholders(step.where)) {
-      if (!hasValue(params, name)) missing.add(name);
+      if (!isStepOutputReference(name) && !hasValue(params, name)) missing.add(name);
     }
   }
   return [...missing].sort();

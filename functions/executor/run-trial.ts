@@ -24,7 +24,7 @@ import type { Experiment, Step, StepList } from '../domain/experiment.js';
 import { ConflictError } from '../domain/errors.js';
 import { evaluateExpectations } from '../domain/expectations.js';
 import { collectSecrets, hideParameters, parameterSecrets, redact, scrubJson, scrubText, secretParameterNames } from '../domain/redaction.js';
-import { interpolate, missingParameters, resolveParameters } from '../domain/templating.js';
+import { findPlaceholders, interpolate, isStepOutputReference, missingParameters, resolveParameters, STEP_OUTPUTS } from '../domain/templating.js';
 import { assertTransition, emptyTrialRecord, isFinal, type Trial, type TrialRecord, type TrialRecordEntry, type TrialStatus } from '../domain/trial.js';
 import type { Json, JsonObject } from '../domain/types.js';
 import { consoleLogger, type AppLogger } from '../app-logger.js';
@@ -218,6 +218,8 @@ interface Verdict {
 /** The execution of one trial once it is `In Progress` (or being recovered). */
 class TrialRun {
   private readonly log: TrialLog;
+  /** Outputs of the steps run so far, by step name: `{{ steps.<name>.<path> }}` reads them (e.g. a value to restore). */
+  private readonly outputs: JsonObject = {};
   private readonly pollMs: number;
   private readonly startMarkerDelayMs: number;
 
@@ -300,7 +302,7 @@ class TrialRun {
   }
 
   private whereOf(step: Step): JsonObject {
-    const where = interpolate(step.where, this.params);
+    const where = interpolate(step.where, { ...this.params, [STEP_OUTPUTS]: this.outputs });
     return isJsonObject(where) ? where : {};
   }
 
@@ -329,6 +331,11 @@ class TrialRun {
     this.record[phase].push(entry);
 
     if (main && this.stopRequested) return finish('stopped', this.log.error('Not started: a stop was requested.'));
+    const unresolved = findPlaceholders(where).filter(isStepOutputReference);
+    if (unresolved.length > 0) {
+      const names = unresolved.map((name) => `{{ ${name} }}`).join(', ');
+      return finish('failed', this.log.error(`Not started: ${names} names no output of an earlier step of this run (the step did not run, is named differently, or its output has no such field).`));
+    }
     const errors = registry.validateWhere(step.do, where, `${phase}[${index}].where`, false);
     if (errors.length > 0) {
       return finish('failed', this.log.error(scrub(`Invalid step arguments after templating: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`)));
@@ -350,6 +357,7 @@ class TrialRun {
     });
     try {
       const output = await guard.run(() => module.run(where, { signal: guard.signal, log: (message) => entry.logs.push(this.log.info(scrub(message))) }));
+      this.outputs[step.step] = output;
       entry.logs.push(this.log.info(`Result: ${summarize(output, secrets)}`));
       const expectations = evaluateExpectations(step.expect, output);
       for (const result of expectations.results) {
@@ -364,7 +372,10 @@ class TrialRun {
       if (guard.cause === 'stop') return await finish('stopped', this.log.error('Stopped: a stop was requested while the step ran.'));
       if (guard.cause === 'deadline') return await finish('out-of-time', this.log.error('Interrupted: the time budget ran out while the step ran.'));
       if (error instanceof StepFailedError) {
-        if (error.output !== undefined) entry.logs.push(this.log.info(`Result: ${summarize(error.output, secrets)}`));
+        if (error.output !== undefined) {
+          this.outputs[step.step] = error.output;
+          entry.logs.push(this.log.info(`Result: ${summarize(error.output, secrets)}`));
+        }
         return await finish('failed', this.log.error(scrub(error.message)));
       }
       return await finish('failed', this.log.error(scrub(`Step failed with an unexpected error: ${messageOf(error)}`)));

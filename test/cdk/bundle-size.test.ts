@@ -1,4 +1,4 @@
-import { LAMBDA_BUNDLING, esbuildOptions } from '../../lib/bundling.js';
+import { LAMBDA_BUNDLING, STEP_SDK_CLIENTS, esbuildOptions } from '../../lib/bundling.js';
 import { measureBundles, type BundleSize } from '../../scripts/bundle-size.js';
 
 const ONE_MB = 1024 * 1024;
@@ -34,6 +34,20 @@ describe('Lambda bundles', () => {
       bundle: true,
       platform: 'node',
     });
-    expect(LAMBDA_BUNDLING).toMatchObject({ format: 'esm', target: 'node22', minify: true, sourceMap: true, externalModules: [], forceDockerBundling: false });
+    expect(LAMBDA_BUNDLING).toMatchObject({ format: 'esm', target: 'node22', minify: true, sourceMap: true, externalModules: STEP_SDK_CLIENTS, forceDockerBundling: false });
+  });
+
+  it('leaves out only the SDK clients of AWS step commands, which they import when a step runs', async () => {
+    // Every client a step command imports is external, and nothing else: a command added
+    // with a new client must be listed, or the bundles grow by that client.
+    const { readdir, readFile } = await import('node:fs/promises');
+    const root = new URL('../../functions/modules/aws/', import.meta.url);
+    const files = (await readdir(root, { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const imported = new Set<string>();
+    for (const file of files) {
+      const text = await readFile(new URL(file, root), 'utf8');
+      for (const match of text.matchAll(/await import\('(@aws-sdk\/client-[a-z0-9-]+)'\)/g)) imported.add(match[1] as string);
+    }
+    expect([...imported].sort()).toEqual([...STEP_SDK_CLIENTS].sort());
   });
 });

@@ -2,6 +2,9 @@ import type { DeletionMarker } from './domain/deletion.js';
 import type { Experiment } from './domain/experiment.js';
 import type { FiringRecord, Schedule, ScheduleTrialSummary } from './domain/schedule.js';
 import type { Trial, TrialRecord, TrialStatus } from './domain/trial.js';
+import type { FreezeWindow } from './domain/safety/freeze.js';
+import type { Halt } from './domain/safety/halt.js';
+import type { SafetyRules } from './domain/safety/refusal.js';
 
 /** One page of a list, with an opaque token for the next page (absent on the last one). */
 export interface Page<T> {
@@ -172,3 +175,32 @@ export interface IdGenerator {
 export interface Caller {
   id: string;
 }
+
+/**
+ * Halts and freeze windows. Neither is ever removed: lifting a halt and deleting
+ * a window record who and when.
+ */
+export interface SafetyStore {
+  createHalt(halt: Halt): Promise<void>;
+  getHalt(id: string): Promise<Halt | undefined>;
+  /** Lifts an unlifted halt; NotFoundError if unknown, ConflictError (naming who lifted it) if already lifted. */
+  liftHalt(id: string, by: string, at: string): Promise<Halt>;
+  /** Records the trials a halt asked to stop. */
+  recordStoppedTrials(id: string, trialIds: string[]): Promise<void>;
+  /** Every halt, newest first. */
+  listHalts(page: PageRequest): Promise<Page<Halt>>;
+  createFreeze(window: FreezeWindow): Promise<void>;
+  /** Soft delete; NotFoundError if unknown or already deleted (then naming who deleted it). */
+  deleteFreeze(id: string, by: string, at: string): Promise<FreezeWindow>;
+  /** Every window, deleted ones included, newest first. */
+  listFreezes(page: PageRequest): Promise<Page<FreezeWindow>>;
+  /** Unlifted halts and undeleted windows, read strongly consistent in one round trip per MB: what enforcement checks. */
+  standingRules(): Promise<SafetyRules>;
+}
+
+/** Counters of safety events (refusals, trips, halts), as a metrics backend will publish them. */
+export interface SafetyMetrics {
+  increment(name: SafetyMetricName, dimensions?: Record<string, string>): void;
+}
+
+export type SafetyMetricName = 'HaltEngaged' | 'HaltLifted' | 'TrialRefused' | 'TrialStoppedByHalt' | 'FiringSkipped' | 'GuardTripped' | 'FreezeCreated';

@@ -1,11 +1,13 @@
 import type { AppLogger } from './app-logger.js';
 import { randomUUID } from 'node:crypto';
 import { configuredModules, ModuleRegistry } from './modules/registry.js';
-import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
+import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
 import { makeReportUseCases } from './use-cases/report.js';
 import { makeScheduleUseCases } from './use-cases/schedules.js';
+import { makeSafetyGate } from './use-cases/safety-gate.js';
+import { makeSafetyUseCases } from './use-cases/safety.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
 export const systemClock: Clock = { now: () => new Date() };
@@ -17,6 +19,9 @@ export interface CoreDeps {
   schedules: ScheduleStore;
   queue: TrialQueue;
   cloud: CloudScheduler;
+  /** Halts and freeze windows: enforced on every trial, firing and start. */
+  safety: SafetyStore;
+  metrics?: SafetyMetrics;
   logger?: AppLogger;
   clock?: Clock;
   ids?: IdGenerator;
@@ -31,12 +36,15 @@ export function buildUseCases(deps: CoreDeps) {
   const ids = deps.ids ?? uuidIds;
   const registry = deps.registry ?? new ModuleRegistry(configuredModules(process.env));
   const schedules = makeScheduleUseCases({ ...deps, clock, ids });
+  const gate = makeSafetyGate({ safety: deps.safety, clock, logger: deps.logger, metrics: deps.metrics });
   return {
     registry,
     clock,
     ids,
     experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
-    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids }),
+    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate }),
+    safety: makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics }),
+    gate,
     schedules,
     report: makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
   };

@@ -113,6 +113,7 @@ export const AUTH_CONTEXT = {
   authGroupsClaim: 'KALLISTI_AUTH_GROUPS_CLAIM',
   authReadGroups: 'KALLISTI_AUTH_READ_GROUPS',
   authWriteGroups: 'KALLISTI_AUTH_WRITE_GROUPS',
+  authAdminGroups: 'KALLISTI_AUTH_ADMIN_GROUPS',
   authClockSkewSeconds: 'KALLISTI_AUTH_CLOCK_SKEW_SECONDS',
 } as const;
 export type AuthVariable = (typeof AUTH_CONTEXT)[keyof typeof AUTH_CONTEXT];

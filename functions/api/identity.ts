@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import type { Caller } from '../ports.js';
+import type { Access } from './auth/access.js';
 
 export const ANONYMOUS: Caller = { id: 'anonymous' };
 
@@ -9,7 +10,7 @@ export const ANONYMOUS: Caller = { id: 'anonymous' };
  * the credentials do not grant `access`.
  */
 export interface Authenticator {
-  authenticate(event: APIGatewayProxyEvent, access: 'read' | 'write'): Promise<Caller>;
+  authenticate(event: APIGatewayProxyEvent, access: Access): Promise<Caller>;
 }
 
 /** Open mode (no identity provider configured): everyone is `anonymous`. */

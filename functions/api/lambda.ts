@@ -1,12 +1,15 @@
 import swaggerUiPackage from 'swagger-ui-dist/package.json' with { type: 'json' };
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
+import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
 import { optional, required } from '../config.js';
 import { createLogger } from '../logging.js';
+import { SafetyCounters } from '../metrics/safety-counters.js';
 import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
 import { authenticatorFromEnv, describeAuth } from './auth/configure.js';
@@ -20,11 +23,15 @@ const logger = createLogger('kallisti-api', optional(env, 'LOG_LEVEL', 'INFO'));
 const auth = authenticatorFromEnv(env, logger);
 if (auth.mode === 'open') logger.warn(describeAuth(auth));
 else logger.info(describeAuth(auth));
+// Safety events (halts, refusals) as CloudWatch metrics: EMF log lines written after each request.
+const metrics = new EmfMetrics({ serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'kallisti') });
 const documentClient = createDocumentClient();
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
   trials: new DynamoTrialStore(documentClient, tableName),
   schedules: new DynamoScheduleStore(documentClient, tableName),
+  safety: new DynamoSafetyStore(documentClient, tableName),
+  metrics: new SafetyCounters(metrics),
   queue: createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL')),
   cloud: createEventBridgeCloudScheduler({
     groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
@@ -41,8 +48,16 @@ const useCases = buildUseCases({
 // The Lambda bundle stays small by loading Swagger UI's assets from a pinned public CDN copy.
 const docsAssetsBase = `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUiPackage.version}`;
 
-export const handler = makeApiHandler({
+const handleRequest = makeApiHandler({
   routes: makeRoutes({ ...useCases, docsAssetsBase }),
   authenticator: auth.authenticator,
   logger,
 });
+
+export const handler = async (event: Parameters<typeof handleRequest>[0], context: Parameters<typeof handleRequest>[1]): Promise<Awaited<ReturnType<typeof handleRequest>>> => {
+  try {
+    return await handleRequest(event, context);
+  } finally {
+    metrics.flush();
+  }
+};

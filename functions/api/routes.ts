@@ -4,6 +4,8 @@ import type { ScheduleDefinition } from '../domain/schedule.js';
 import type { PreviewRequest, ScheduleUseCases } from '../use-cases/schedules.js';
 import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
 import type { ReportUseCases } from '../use-cases/report.js';
+import type { FreezeInput, HaltInput } from '../domain/safety/inputs.js';
+import type { SafetyUseCases } from '../use-cases/safety.js';
 import type { Page } from '../ports.js';
 import { swaggerUiHtml } from './docs.js';
 import { json, noContent, type ApiRequest, type ApiResponse } from './http.js';
@@ -15,6 +17,7 @@ export interface RouteDeps {
   trials: TrialUseCases;
   schedules: ScheduleUseCases;
   report: ReportUseCases;
+  safety: SafetyUseCases;
   docsAssetsBase: string;
 }
 
@@ -22,7 +25,8 @@ export interface Route {
   method: string;
   /** Exactly as in openapi.json. */
   path: string;
-  access: 'public' | 'read' | 'write';
+  /** `admin`: halts and freeze windows (scope kallisti/admin or an admin group). */
+  access: 'public' | 'read' | 'write' | 'admin';
   handle(request: ApiRequest): Promise<ApiResponse>;
 }
 
@@ -70,7 +74,7 @@ async function report(deps: RouteDeps, r: ApiRequest): Promise<ApiResponse> {
 }
 
 export function makeRoutes(deps: RouteDeps): Route[] {
-  const { experiments, trials, schedules } = deps;
+  const { experiments, trials, schedules, safety } = deps;
   const expId = (r: ApiRequest) => r.params['experiment_id'] ?? '';
   const schedId = (r: ApiRequest) => r.params['schedule_id'] ?? '';
   return [
@@ -179,5 +183,11 @@ export function makeRoutes(deps: RouteDeps): Route[] {
     },
     { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, schedules.preview(r.body as PreviewRequest)) },
     { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
+    { method: 'PUT', path: '/safety/halt', access: 'admin', handle: async (r) => created(r, await safety.engageHalt(r.body as HaltInput, r.caller), '/safety/halt') },
+    { method: 'GET', path: '/safety/halt', access: 'read', handle: async (r) => page(r, await safety.listHalts({ limit: limitOf(r), nextToken: tokenOf(r) })) },
+    { method: 'DELETE', path: '/safety/halt/{halt_id}', access: 'admin', handle: async (r) => json(200, await safety.liftHalt(r.params['halt_id'] ?? '', r.caller)) },
+    { method: 'POST', path: '/safety/freeze', access: 'admin', handle: async (r) => created(r, await safety.createFreeze(r.body as FreezeInput, r.caller), '/safety/freeze') },
+    { method: 'GET', path: '/safety/freeze', access: 'read', handle: async (r) => page(r, await safety.listFreezes({ limit: limitOf(r), nextToken: tokenOf(r) })) },
+    { method: 'DELETE', path: '/safety/freeze/{freeze_id}', access: 'admin', handle: async (r) => json(200, await safety.deleteFreeze(r.params['freeze_id'] ?? '', r.caller)) },
   ];
 }

@@ -98,7 +98,11 @@ export type FiringRecordOutcome =
   /** The schedule had no firings left: dropped, its cloud schedule removed. */
   | 'exhausted'
   /** A later firing was already counted: a late duplicate, dropped. */
-  | 'late';
+  | 'late'
+  /** A halt covered the experiment (`rule_id`): no trial; the firing still counts. */
+  | 'skipped_halted'
+  /** A freeze window covered the scheduled time (`rule_id`): no trial; the firing still counts. */
+  | 'skipped_frozen';
 
 /**
  * One firing of a schedule as the worker handled it, keyed by schedule id and
@@ -117,6 +121,8 @@ export interface FiringRecord {
   /** Why, in words, when the firing started nothing. */
   reason?: string;
   trial_id?: string;
+  /** The halt or freeze window that skipped it. */
+  rule_id?: string;
   /** When the worker first handled it. */
   received_at: string;
 }

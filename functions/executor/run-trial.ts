@@ -31,6 +31,7 @@ import { consoleLogger, type AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { StepFailedError } from '../modules/types.js';
 import type { Clock, ExperimentStore, TrialStore } from '../ports.js';
+import type { ExecutorSafety } from './safety-checks.js';
 import { isErrorLine, TrialLog } from './trial-log.js';
 
 export type ExecutorLogger = AppLogger;
@@ -45,6 +46,8 @@ export interface RunTrialDeps {
   /** How long a step runs before its start is written to the store (default 1000 ms). */
   startMarkerDelayMs?: number;
   logger?: ExecutorLogger;
+  /** Halts and freeze windows, checked when a trial starts and quoted when one stops it. */
+  safety?: ExecutorSafety;
 }
 
 export interface RunTrialOptions {
@@ -417,7 +420,8 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       const status: FinalStatus = stopping ? 'Stopped' : verdict.status;
       // The verdict's first line is its headline; a Succeeded headline would contradict the Stopped one.
       const kept = verdict.status === 'Succeeded' ? verdict.lines.slice(1) : verdict.lines;
-      const lines = stopping && verdict.status !== 'Stopped' ? [log.error(`Trial Stopped: a stop was requested before the trial could end ${verdict.status}.`), ...kept] : verdict.lines;
+      const lines = stopping && verdict.status !== 'Stopped' ? [log.error(`Trial Stopped: a stop was requested before the trial could end ${verdict.status}.`), ...kept] : [...verdict.lines];
+      if (status === 'Stopped') await noteHalt(trial, run.experiment, lines);
       const ended = await move(current, status, { completed_at: nowIso(), trial_record: withResult(run.record, lines) }, run.experiment);
       if (ended) {
         logger.info('Trial finished', { trialId: trial.id, status });
@@ -432,13 +436,25 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     throw new ConflictError(`Trial ${trial.id} could not be moved to its final status.`);
   }
 
+  /** A stopped trial's record names the halt behind the stop, when one is in force (best effort: the stop stands either way). */
+  async function noteHalt(trial: Trial, experiment: Experiment | undefined, lines: string[]): Promise<void> {
+    try {
+      const note = await deps.safety?.haltNote(trial, experiment);
+      if (note) lines.push(log.error(note));
+    } catch (error) {
+      logger.warn('Could not read the halts for a stopped trial', { trialId: trial.id, error: messageOf(error) });
+    }
+  }
+
   async function loadExperiment(trial: Trial): Promise<Experiment | undefined> {
     return experiments.get(trial.experiment, { includeDeleted: true });
   }
 
   async function stopQueued(trial: Trial): Promise<RunTrialResult | undefined> {
-    const record = withResult(trial.trial_record, [log.error('Trial Stopped: a stop was requested before the trial started; no step was run.')]);
-    const ended = await move(trial, 'Stopped', { completed_at: nowIso(), trial_record: record }, await loadExperiment(trial));
+    const experiment = await loadExperiment(trial);
+    const lines = [log.error('Trial Stopped: a stop was requested before the trial started; no step was run.')];
+    await noteHalt(trial, experiment, lines);
+    const ended = await move(trial, 'Stopped', { completed_at: nowIso(), trial_record: withResult(trial.trial_record, lines) }, experiment);
     return ended ? { outcome: 'ran', status: 'Stopped' } : undefined;
   }
 
@@ -455,6 +471,11 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     if (missing.length > 0) {
       const names = missing.map((name) => `"${name}"`).join(', ');
       return invalid(trial, `Trial Invalid: no value for parameter(s) ${names} in the trial, schedule or experiment parameters.`, experiment);
+    }
+    const refused = await deps.safety?.refuseStart(trial, experiment);
+    if (refused) {
+      const ended = await move(trial, 'Aborted', { completed_at: nowIso(), trial_record: withResult(emptyTrialRecord(), [log.error(refused)]) }, experiment);
+      return ended ? { outcome: 'ran', status: 'Aborted' } : undefined;
     }
     const started = await move(trial, 'In Progress', { executed_at: nowIso(), trial_record: emptyTrialRecord() });
     if (!started) return undefined;

@@ -13,11 +13,15 @@ import { LocalScheduler, type NextFiring } from '../adapters/local/local-schedul
 import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
+import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { makeExecutorSafety } from '../executor/safety-checks.js';
+import { SafetyCounters } from '../metrics/safety-counters.js';
+import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
-import type { Clock, ExperimentStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
+import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
 import { localContext, readRequestBody, toApiGatewayEvent, writeResult } from './http-adapter.js';
@@ -31,6 +35,7 @@ export interface LocalStores {
   experiments: ExperimentStore;
   trials: TrialStore;
   schedules: ScheduleStore;
+  safety: SafetyStore;
 }
 
 export interface LocalServerOptions {
@@ -62,6 +67,10 @@ export interface LocalServer {
   worker: LocalTrialQueue;
   scheduler: LocalScheduler;
   metrics: PrometheusMetrics;
+  /** Safety events counted since start (also published on /metrics). */
+  safetyMetrics: SafetyCounters;
+  /** Delivers a schedule firing as the local scheduler does when a cron time comes (what EventBridge sends on AWS). */
+  deliver(firing: ScheduleFiring): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,17 +104,21 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     experiments: new DynamoExperimentStore(dynamo.documentClient, tableName),
     trials: new DynamoTrialStore(dynamo.documentClient, tableName),
     schedules: new DynamoScheduleStore(dynamo.documentClient, tableName),
+    safety: new DynamoSafetyStore(dynamo.documentClient, tableName),
   };
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? new PrometheusMetrics();
+  // Safety events (refusals, halts, skips, trips) are counted here and published with the rest on /metrics.
+  const safetyMetrics = new SafetyCounters(metrics);
+  const gate = makeSafetyGate({ safety: stores.safety, clock, logger, metrics: safetyMetrics });
   const registry = new ModuleRegistry(configuredModules(process.env));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
-  const runTrial = makeRunTrial({ ...stores, registry, clock, logger });
+  const runTrial = makeRunTrial({ ...stores, registry, clock, logger, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
   const queue = new LocalTrialQueue({ trials: stores.trials, runTrial, logger });
   // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
   // through the same fire-schedule use case, and the trial it creates joins the queue.
   const scheduler = new LocalScheduler({ clock, fire: (firing) => void onFiring(firing) });
-  const fireSchedule = measureFirings(makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger }), { metrics, clock });
+  const fireSchedule = measureFirings(makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock });
   async function onFiring(firing: ScheduleFiring): Promise<void> {
     try {
       const trialId = await fireSchedule(firing);
@@ -114,7 +127,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       logger.error('Schedule firing failed', { scheduleId: firing.schedule_id, scheduledTime: firing.scheduled_time, error: String(error) });
     }
   }
-  const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger });
+  const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics });
   const handler = makeApiHandler({
     routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX }),
     authenticator: options.authenticator ?? openAccess,
@@ -180,6 +193,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     worker: queue,
     scheduler,
     metrics,
+    safetyMetrics,
+    deliver: onFiring,
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -44,6 +44,13 @@ export const METRIC_DEFINITIONS = {
   TrialSlices: { unit: 'Count', dimensions: [], context: [], help: 'Worker invocations (slices) a finished trial took; one value per trial' },
   QueueHandOffs: { unit: 'Count', dimensions: [], context: [], help: 'Times a running trial was handed back to the queue to continue in a later slice' },
   OverdueTrials: { unit: 'Count', dimensions: [], context: ['experiment'], help: 'Trials found still In Progress past the longest time their experiment can take' },
+  SafetyRefusals: { unit: 'Count', dimensions: ['Kind', 'Source'], context: [], help: 'Trials refused by a halt or a freeze window (Kind), at the API, a schedule firing or the worker (Source)' },
+  HaltsEngaged: { unit: 'Count', dimensions: [], context: [], help: 'Halts (kill switch) engaged' },
+  HaltsLifted: { unit: 'Count', dimensions: [], context: [], help: 'Halts lifted' },
+  TrialsStoppedByHalt: { unit: 'Count', dimensions: [], context: [], help: 'Queued or running trials a halt asked to stop' },
+  FiringsSkipped: { unit: 'Count', dimensions: ['Outcome'], context: [], help: 'Schedule firings skipped by a halt (skipped_halted) or a freeze window (skipped_frozen)' },
+  GuardTrips: { unit: 'Count', dimensions: ['Phase'], context: [], help: 'Guards that tripped, by when they were checked (before, during, after)' },
+  FreezeWindowsCreated: { unit: 'Count', dimensions: [], context: [], help: 'Freeze windows created' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_DEFINITIONS;

@@ -2,11 +2,12 @@ import { isDeleted, type DeletionMarker } from '../domain/deletion.js';
 import { ConflictError } from '../domain/errors.js';
 import { hasFiringsLeft, type FiringRecord, type FiringRecordOutcome, type Schedule } from '../domain/schedule.js';
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
-import type { FiringOutcome, ScheduleFiring } from '../ports.js';
+import type { FiringOutcome, SafetyMetrics, ScheduleFiring } from '../ports.js';
+import type { SafetyGate } from './safety-gate.js';
 import type { ScheduleDeps } from './schedules.js';
 
-/** The same collaborators as the schedule API's use cases. */
-export type FireScheduleDeps = ScheduleDeps;
+/** The schedule API's collaborators, plus the safety gate (halts, freeze windows) when enforced. */
+export type FireScheduleDeps = ScheduleDeps & { gate?: SafetyGate; metrics?: SafetyMetrics };
 
 type Dropped = Exclude<FiringRecordOutcome, 'started'>;
 
@@ -30,7 +31,11 @@ const DROPPED_BY_STORE: Record<Exclude<FiringOutcome, 'applied' | 'already-appli
  *    repairing a change whose cloud call failed). Cloud calls here are best
  *    effort: reconciliation is the net.
  * 2. Record the firing with a fresh trial id: a second delivery finds the
- *    record and reuses its trial id.
+ *    record and reuses its trial id. When a halt (now) or a freeze window (at
+ *    the scheduled time) covers the experiment, the record says
+ *    `skipped_halted` / `skipped_frozen` instead, naming the rule; the firing
+ *    still counts against the schedule and starts nothing. The first
+ *    delivery's decision stands for every later one.
  * 3. Count the firing once, only at the firing's generation (conditional write);
  *    refused (exhausted, changed meanwhile, late): the record says why.
  * 4. Create the trial (conditional: a retry after a crash finds it made).
@@ -95,6 +100,30 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
       return drop(firing, 'superseded', `armed by generation ${generation}; the schedule is at generation ${schedule.generation}`, schedule, context);
     }
     // An exhausted schedule is left to the count below: a redelivery of the firing that counted the last one must still make its trial.
+
+    const refusal = await deps.gate?.refusal(
+      { experimentId: experiment.id, experimentMetadata: experiment.metadata, trialMetadata: { ...experiment.metadata, ...schedule.metadata } },
+      'schedule',
+      new Date(firing.scheduled_time),
+    );
+    if (refusal) {
+      const skip = firingRecord(firing, {
+        outcome: refusal.kind === 'halt' ? 'skipped_halted' : 'skipped_frozen',
+        reason: refusal.message,
+        rule_id: refusal.kind === 'halt' ? refusal.halt.id : refusal.window.id,
+      });
+      const recorded = await schedules.recordFiring(skip);
+      // An earlier delivery started a trial before the rule applied: that trial stands (the worker's own check still applies to it).
+      if (!(recorded.outcome === 'started' && recorded.trial_id !== undefined)) {
+        const first = recorded.outcome === skip.outcome && recorded.received_at === skip.received_at && recorded.reason === skip.reason;
+        // A skipped firing still counts: a counted schedule ends as planned.
+        const applied = await schedules.applyFiring(firing, { counted: schedule.recurrence_left !== null });
+        if (first) deps.metrics?.increment('FiringSkipped', { outcome: skip.outcome });
+        logger?.warn('Firing skipped by a safety rule; no trial started', { ...context, outcome: recorded.outcome, reason: recorded.reason });
+        if (applied.schedule?.recurrence_left === 0) await bestEffort('remove the exhausted cloud schedule', context, () => cloud.disarm(applied.schedule as Schedule));
+        return undefined;
+      }
+    }
 
     const record = await schedules.recordFiring(firingRecord(firing, { outcome: 'started', trial_id: ids.newId() }));
     if (record.outcome !== 'started' || record.trial_id === undefined) {

@@ -1,9 +1,10 @@
 import { isDeleted } from '../domain/deletion.js';
-import { DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { ConflictError, DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { hideParameters, maskParametersFor, secretParameterNames } from '../domain/redaction.js';
 import type { Experiment } from '../domain/experiment.js';
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import type { JsonObject, StringMap } from '../domain/types.js';
+import type { SafetyGate } from './safety-gate.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
 
 export interface TrialInput {
@@ -19,6 +20,8 @@ export interface TrialDeps {
   queue: TrialQueue;
   clock: Clock;
   ids: IdGenerator;
+  /** Halts and freeze windows; absent = not enforced (tests of other concerns). */
+  gate?: SafetyGate;
 }
 
 /**
@@ -48,7 +51,8 @@ export function makeTrialUseCases(deps: TrialDeps) {
 
   return {
     /**
-     * 1. The experiment must exist and be live.
+     * 1. The experiment must exist and be live, and no halt or freeze window
+     *    may cover it (409 naming the rule).
      * 2. Store the trial `Scheduled`, metadata merged (trial keys win).
      * 3. Hand it to the sequential worker. If the queue refuses, the trial is
      *    ended `Aborted` with the reason, so an accepted trial is never lost
@@ -63,12 +67,15 @@ export function makeTrialUseCases(deps: TrialDeps) {
         const message = `experiment ${input.experiment} was deleted by ${experiment.deleted_by} at ${experiment.deleted_at}`;
         throw new ValidationError('Deleted experiment', [{ path: 'experiment', message }]);
       }
+      const metadata = { ...experiment.metadata, ...(input.metadata ?? {}) };
+      const refusal = await deps.gate?.refusal({ experimentId: experiment.id, experimentMetadata: experiment.metadata, trialMetadata: metadata }, 'api');
+      if (refusal) throw new ConflictError(refusal.message);
       const now = clock.now().toISOString();
       const trial: Trial = {
         id: ids.newId(),
         experiment: experiment.id,
         parameters: input.parameters ?? {},
-        metadata: { ...experiment.metadata, ...(input.metadata ?? {}) },
+        metadata,
         ticket: input.ticket ?? {},
         status: 'Scheduled',
         trial_record: emptyTrialRecord(),

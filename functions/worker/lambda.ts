@@ -1,11 +1,15 @@
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
+import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
 import { optional, required } from '../config.js';
 import { makeRunTrial } from '../executor/run-trial.js';
+import { makeExecutorSafety } from '../executor/safety-checks.js';
+import { SafetyCounters } from '../metrics/safety-counters.js';
+import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { createLogger } from '../logging.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import { measureFirings } from '../metrics/instrument.js';
@@ -23,6 +27,9 @@ const documentClient = createDocumentClient();
 const experiments = new DynamoExperimentStore(documentClient, tableName);
 const trials = new DynamoTrialStore(documentClient, tableName);
 const schedules = new DynamoScheduleStore(documentClient, tableName);
+const safety = new DynamoSafetyStore(documentClient, tableName);
+const safetyMetrics = new SafetyCounters(metrics);
+const gate = makeSafetyGate({ safety, clock: systemClock, logger, metrics: safetyMetrics });
 // The worker removes cloud schedules that fire for nothing, and re-arms the current generation when an older one fires.
 const cloud = createEventBridgeCloudScheduler({
   groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
@@ -35,8 +42,15 @@ const cloud = createEventBridgeCloudScheduler({
 });
 
 const handleMessages = makeWorkerHandler({
-  runTrial: makeRunTrial({ experiments, trials, registry: new ModuleRegistry(configuredModules(env)), clock: systemClock, logger }),
-  fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger }), { metrics, clock: systemClock }),
+  runTrial: makeRunTrial({
+    experiments,
+    trials,
+    registry: new ModuleRegistry(configuredModules(env)),
+    clock: systemClock,
+    logger,
+    safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
+  }),
+  fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock: systemClock }),
   logger,
 });
 

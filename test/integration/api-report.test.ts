@@ -66,6 +66,7 @@ function reportApi(limits: Partial<ReportLimits>) {
     experiments: new DynamoExperimentStore(client, api.dynamo.tableName),
     trials: new DynamoTrialStore(client, api.dynamo.tableName),
     schedules: api.schedules,
+    safety: api.safety,
     queue: api.queue,
     cloud: api.cloud,
     reportLimits: limits,

@@ -122,7 +122,7 @@ describe('fire-schedule', () => {
     await schedules.applyFiring(f);
     const trialId = await fire(firing(schedule, 1));
     expect(trialId).toBe(claimed);
-    expect(await trials.get(claimed)).toMatchObject({ status: 'Scheduled' });
+    expect(await trials.get(claimed as string)).toMatchObject({ status: 'Scheduled' });
     expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(0);
   });
 

@@ -1,11 +1,13 @@
 import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
+import { DynamoSafetyStore } from '../../functions/adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../../functions/adapters/dynamodb/schedule-store.js';
+import { SafetyCounters } from '../../functions/metrics/safety-counters.js';
 import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
 import { makeApiHandler } from '../../functions/api/app.js';
 import { openAccess, type Authenticator } from '../../functions/api/identity.js';
 import { makeRoutes } from '../../functions/api/routes.js';
 import type { AppLogger } from '../../functions/logging.js';
-import type { CloudScheduleEntry, CloudScheduler, TrialQueue } from '../../functions/ports.js';
+import type { Clock, CloudScheduleEntry, CloudScheduler, TrialQueue } from '../../functions/ports.js';
 import { cloudScheduleName, parseCloudScheduleName } from '../../functions/adapters/scheduler/cloud-schedule-name.js';
 import type { Schedule } from '../../functions/domain/schedule.js';
 import { buildUseCases } from '../../functions/wiring.js';
@@ -76,14 +78,16 @@ export interface CallResult {
 }
 
 /** The real API handler (router, validation, use cases) on dynalite, called with API Gateway events. */
-export async function startApiHarness(options: { authenticator?: Authenticator; logger?: AppLogger } = {}) {
+export async function startApiHarness(options: { authenticator?: Authenticator; logger?: AppLogger; clock?: Clock } = {}) {
   const dynamo = await startTestDynamo();
   const queue = new RecordingQueue();
   const experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
   const trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
   const schedules = new DynamoScheduleStore(dynamo.documentClient, dynamo.tableName);
+  const safety = new DynamoSafetyStore(dynamo.documentClient, dynamo.tableName);
+  const metrics = new SafetyCounters();
   const cloud = new RecordingCloud();
-  const useCases = buildUseCases({ experiments, trials, schedules, queue, cloud, logger: options.logger });
+  const useCases = buildUseCases({ experiments, trials, schedules, safety, metrics, queue, cloud, logger: options.logger, clock: options.clock });
   const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
 
   async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
@@ -99,5 +103,5 @@ export async function startApiHarness(options: { authenticator?: Authenticator; 
     return { status: result.statusCode, headers: responseHeaders, body: parsed, text: result.body };
   }
 
-  return { dynamo, queue, cloud, experiments, trials, schedules, useCases, call, close: () => dynamo.close() };
+  return { dynamo, queue, cloud, experiments, trials, schedules, safety, metrics, useCases, call, close: () => dynamo.close() };
 }

@@ -36,6 +36,7 @@ describe('readAuthConfig', () => {
       identityClaim: 'sub',
       readGroups: [],
       writeGroups: [],
+      adminGroups: [],
       clockSkewSeconds: 30,
     });
   });

@@ -83,7 +83,7 @@ interface Document {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
-const ALLOWED_TAGS = ['health', 'experiment', 'trial', 'schedule', 'report', 'docs'];
+const ALLOWED_TAGS = ['health', 'experiment', 'trial', 'schedule', 'report', 'docs', 'safety'];
 const PUBLIC_PATHS = ['/health', '/docs', '/openapi.json'];
 
 const raw: unknown = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'openapi.json'), 'utf8'));
@@ -293,13 +293,13 @@ describe('openapi.json', () => {
     expect(problems).toEqual([]);
   });
 
-  it('names path parameters experiment_id, trial_id and schedule_id as UUIDs', () => {
+  it('names path parameters experiment_id, trial_id, schedule_id, halt_id and freeze_id as UUIDs', () => {
     const problems: string[] = [];
     for (const [p, item] of Object.entries(doc.paths)) {
       const declared = ((item['parameters'] ?? []) as ParameterObject[]).map(deref);
       for (const name of [...p.matchAll(/\{([^}]+)\}/g)].map((m) => m[1])) {
         const parameter = declared.find((d) => d.in === 'path' && d.name === name);
-        if (!['experiment_id', 'trial_id', 'schedule_id'].includes(String(name))) problems.push(`${p}: unexpected path parameter ${name}`);
+        if (!['experiment_id', 'trial_id', 'schedule_id', 'halt_id', 'freeze_id'].includes(String(name))) problems.push(`${p}: unexpected path parameter ${name}`);
         if (parameter?.schema?.['type'] !== 'string' || parameter.schema['format'] !== 'uuid') problems.push(`${p}: ${name} is not a uuid string`);
       }
     }

@@ -36,10 +36,11 @@ describe('routes and openapi.json', () => {
   // A POST that only computes (the schedule preview stores nothing) is a read.
   const READ_ONLY_POSTS = ['POST /schedule/preview'];
 
-  it('gives read access to GET and read-only POSTs, and write access to everything else that is not public', () => {
+  it('gives read access to GET and read-only POSTs, admin access to changes of /safety, and write access to everything else that is not public', () => {
     for (const route of routes.filter((r) => r.access !== 'public')) {
       const read = route.method === 'GET' || READ_ONLY_POSTS.includes(`${route.method} ${route.path}`);
-      expect(`${route.method} ${route.path} ${route.access}`).toBe(`${route.method} ${route.path} ${read ? 'read' : 'write'}`);
+      const expected = read ? 'read' : route.path.startsWith('/safety/') ? 'admin' : 'write';
+      expect(`${route.method} ${route.path} ${route.access}`).toBe(`${route.method} ${route.path} ${expected}`);
     }
   });
 });

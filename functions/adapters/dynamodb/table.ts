@@ -10,10 +10,12 @@ import type { CreateTableCommandInput, GlobalSecondaryIndex, Projection } from '
  * | schedule    | EXPERIMENT#<exp id>   | SCHEDULE#<id>               |
  * | firing      | EXPERIMENT#<exp id>   | FIRING#<schedule id>#<time> |
  * | trial       | TRIAL#<id>            | TRIAL                       |
+ * | halt        | SAFETY                | HALT#<id>                   |
+ * | freeze      | SAFETY                | FREEZE#<id>                 |
  *
  * | index | partition (gsiNpk)            | sort (gsiNsk)   | serves                                        |
  * |-------|-------------------------------|-----------------|-----------------------------------------------|
- * | gsi1  | EXPERIMENT / TRIAL            | created_at#id   | GET /experiment (live only: removed on delete), GET /trial |
+ * | gsi1  | EXPERIMENT / TRIAL / HALT / FREEZE | created_at#id | GET /experiment (live only: removed on delete), GET /trial, GET /safety/* |
  * | gsi2  | EXPERIMENT#<id> (trials only) | created_at#id   | GET /trial?experiment=<id>                     |
  * | gsi3  | SCHEDULE#<id> (trials only)   | created_at#id   | a schedule's `trials`                          |
  * | gsi4  | UNFINISHED (trials only)      | created_at#id   | the local worker's durable queue (sparse: removed when a trial ends) |

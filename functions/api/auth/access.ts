@@ -1,9 +1,11 @@
 import type { AuthConfig } from './auth-config.js';
 
-export type Access = 'read' | 'write';
+export type Access = 'read' | 'write' | 'admin';
 
 export const READ_SCOPE = 'kallisti/read';
 export const WRITE_SCOPE = 'kallisti/write';
+/** Halts and freeze windows: the brakes every team's trials obey. */
+export const ADMIN_SCOPE = 'kallisti/admin';
 
 /** Longest identity accepted as `created_by` / `initiated_by`. */
 export const MAX_IDENTITY_LENGTH = 256;
@@ -22,13 +24,19 @@ export function scopesOf(claims: Claims): Set<string> {
 }
 
 /**
- * What a verified token lets its bearer do: `kallisti/write` (or a write group)
- * grants read and write, `kallisti/read` (or a read group) grants read.
+ * What a verified token lets its bearer do: `kallisti/admin` (or an admin group)
+ * grants everything, `kallisti/write` (or a write group) grants read and write,
+ * `kallisti/read` (or a read group) grants read.
  */
-export function grantedAccess(claims: Claims, config: Pick<AuthConfig, 'groupsClaim' | 'readGroups' | 'writeGroups'>): Set<Access> {
+export function grantedAccess(claims: Claims, config: Pick<AuthConfig, 'groupsClaim' | 'readGroups' | 'writeGroups'> & { adminGroups?: string[] }): Set<Access> {
   const granted = new Set<Access>();
   const scopes = scopesOf(claims);
   const groups = new Set(config.groupsClaim ? names(claims[config.groupsClaim]) : []);
+  if (scopes.has(ADMIN_SCOPE) || (config.adminGroups ?? []).some((group) => groups.has(group))) {
+    granted.add('admin');
+    granted.add('write');
+    granted.add('read');
+  }
   if (scopes.has(WRITE_SCOPE) || config.writeGroups.some((group) => groups.has(group))) {
     granted.add('write');
     granted.add('read');
@@ -46,5 +54,5 @@ export function identityOf(claims: Claims, claim: string): string | undefined {
 }
 
 export function scopeFor(access: Access): string {
-  return access === 'write' ? WRITE_SCOPE : READ_SCOPE;
+  return access === 'admin' ? ADMIN_SCOPE : access === 'write' ? WRITE_SCOPE : READ_SCOPE;
 }

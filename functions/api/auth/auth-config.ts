@@ -13,6 +13,7 @@ export const AUTH_ENV = {
   groupsClaim: 'KALLISTI_AUTH_GROUPS_CLAIM',
   readGroups: 'KALLISTI_AUTH_READ_GROUPS',
   writeGroups: 'KALLISTI_AUTH_WRITE_GROUPS',
+  adminGroups: 'KALLISTI_AUTH_ADMIN_GROUPS',
   clockSkewSeconds: 'KALLISTI_AUTH_CLOCK_SKEW_SECONDS',
 } as const;
 
@@ -38,6 +39,8 @@ export interface AuthConfig {
   readGroups: string[];
   /** Groups that may read and write. */
   writeGroups: string[];
+  /** Groups that may also engage halts and manage freeze windows. */
+  adminGroups: string[];
   /** Tolerance for `exp` / `nbf` against this machine's clock. */
   clockSkewSeconds: number;
 }
@@ -86,7 +89,7 @@ export function checkJwksUri(uri: string): void {
  */
 export function readAuthConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
   const given = REQUIRED.filter((name) => value(env, name) !== undefined);
-  const extras = [AUTH_ENV.identityClaim, AUTH_ENV.groupsClaim, AUTH_ENV.readGroups, AUTH_ENV.writeGroups, AUTH_ENV.clockSkewSeconds].filter((name) => value(env, name) !== undefined);
+  const extras = [AUTH_ENV.identityClaim, AUTH_ENV.groupsClaim, AUTH_ENV.readGroups, AUTH_ENV.writeGroups, AUTH_ENV.adminGroups, AUTH_ENV.clockSkewSeconds].filter((name) => value(env, name) !== undefined);
   if (given.length === 0) {
     if (extras.length > 0) {
       throw new AuthConfigError(`${extras.join(', ')} ${extras.length === 1 ? 'is' : 'are'} set but authentication is not: set ${REQUIRED.join(', ')} as well, or unset ${extras.join(', ')}`);
@@ -108,10 +111,11 @@ export function readAuthConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
   const groupsClaim = value(env, AUTH_ENV.groupsClaim);
   const readGroups = list(env, AUTH_ENV.readGroups);
   const writeGroups = list(env, AUTH_ENV.writeGroups);
-  if (!groupsClaim && (readGroups.length > 0 || writeGroups.length > 0)) {
-    throw new AuthConfigError(`${AUTH_ENV.readGroups} / ${AUTH_ENV.writeGroups} are set but ${AUTH_ENV.groupsClaim} is not: name the claim that lists the groups (e.g. cognito:groups)`);
+  const adminGroups = list(env, AUTH_ENV.adminGroups);
+  if (!groupsClaim && (readGroups.length > 0 || writeGroups.length > 0 || adminGroups.length > 0)) {
+    throw new AuthConfigError(`${AUTH_ENV.readGroups} / ${AUTH_ENV.writeGroups} / ${AUTH_ENV.adminGroups} are set but ${AUTH_ENV.groupsClaim} is not: name the claim that lists the groups (e.g. cognito:groups)`);
   }
-  if (groupsClaim && readGroups.length === 0 && writeGroups.length === 0) {
+  if (groupsClaim && readGroups.length === 0 && writeGroups.length === 0 && adminGroups.length === 0) {
     throw new AuthConfigError(`${AUTH_ENV.groupsClaim} is set but neither ${AUTH_ENV.readGroups} nor ${AUTH_ENV.writeGroups} is: name the groups that may read or write`);
   }
 
@@ -128,6 +132,7 @@ export function readAuthConfig(env: NodeJS.ProcessEnv): AuthConfig | undefined {
     identityClaim: value(env, AUTH_ENV.identityClaim) ?? DEFAULT_IDENTITY_CLAIM,
     readGroups,
     writeGroups,
+    adminGroups,
     clockSkewSeconds,
   };
   if (groupsClaim) config.groupsClaim = groupsClaim;

@@ -7,6 +7,7 @@ import { makeExperimentUseCases } from './use-cases/experiments.js';
 import { makeReportUseCases } from './use-cases/report.js';
 import { makeScheduleUseCases } from './use-cases/schedules.js';
 import { makeSafetyGate } from './use-cases/safety-gate.js';
+import { withSuppressedFireTimes } from './use-cases/safety-preview.js';
 import { makeSafetyUseCases } from './use-cases/safety.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
@@ -35,17 +36,17 @@ export function buildUseCases(deps: CoreDeps) {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidIds;
   const registry = deps.registry ?? new ModuleRegistry(configuredModules(process.env));
-  const schedules = makeScheduleUseCases({ ...deps, clock, ids });
+  const schedules = makeScheduleUseCases({ ...deps, clock, ids, registry });
   const gate = makeSafetyGate({ safety: deps.safety, clock, logger: deps.logger, metrics: deps.metrics });
   return {
     registry,
     clock,
     ids,
     experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
-    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate }),
+    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate, registry }),
     safety: makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics }),
     gate,
-    schedules,
+    schedules: withSuppressedFireTimes(schedules, { safety: deps.safety, experiments: deps.experiments, clock }),
     report: makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
   };
 }

@@ -1,3 +1,4 @@
+import type { Guard } from './guards.js';
 import type { JsonObject, Json, StringMap } from './types.js';
 
 export const EXPECTATION_OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'regex'] as const;
@@ -21,6 +22,8 @@ export interface ExperimentDefinition {
   pre_steps?: Step[];
   steps: Step[];
   post_steps?: Step[];
+  /** Checks that stop a trial when the system under test is unwell (see guards.ts). */
+  guards?: Guard[];
 }
 
 export interface Experiment extends ExperimentDefinition {
@@ -49,5 +52,7 @@ export function normaliseDefinition(def: ExperimentDefinition): Omit<Experiment,
     pre_steps: def.pre_steps ?? [],
     steps: def.steps,
     post_steps: def.post_steps ?? [],
+    // Only when given: experiments without guards keep their Kallisti shape.
+    ...(def.guards && def.guards.length > 0 ? { guards: def.guards } : {}),
   };
 }

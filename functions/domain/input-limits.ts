@@ -111,7 +111,8 @@ function checkNested(value: Json, path: string, maxBytes: number | undefined, er
   }
 }
 
-const STEP_LISTS = ['pre_steps', 'steps', 'post_steps'] as const;
+/** Lists of steps; guards are steps too, with the same limits. */
+const STEP_LISTS = ['pre_steps', 'steps', 'post_steps', 'guards'] as const;
 /** A hostile body could break a limit thousands of times; the first ones name the problem well enough. */
 const MAX_ERRORS = 50;
 

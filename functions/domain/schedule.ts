@@ -1,3 +1,4 @@
+import type { Guard } from './guards.js';
 import type { JsonObject, StringMap } from './types.js';
 import type { TrialStatus } from './trial.js';
 
@@ -33,6 +34,8 @@ export interface ScheduleDefinition extends Partial<ScheduleOptions> {
   metadata?: StringMap;
   parameters?: JsonObject;
   ticket?: JsonObject;
+  /** Guards every trial of this schedule adds to its experiment's. */
+  guards?: Guard[];
 }
 
 export interface ScheduleTrialSummary {
@@ -49,6 +52,8 @@ export interface Schedule extends ScheduleOptions {
   ticket: JsonObject;
   recurrence_pattern: string;
   recurrence_count: number | null;
+  /** Absent when the schedule adds no guards. */
+  guards?: Guard[];
   /** null = repeat forever. */
   recurrence_left: number | null;
   /**

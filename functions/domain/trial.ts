@@ -1,4 +1,5 @@
 import { KallistiError } from './errors.js';
+import type { Guard } from './guards.js';
 import type { JsonObject, StringMap } from './types.js';
 
 export const TRIAL_STATUSES = [
@@ -85,4 +86,6 @@ export interface Trial {
   initiated_by: string;
   initiated_from: InitiatedFrom;
   schedule_id: string | null;
+  /** Guards this trial adds to its experiment's (absent when none). */
+  guards?: Guard[];
 }

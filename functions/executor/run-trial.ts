@@ -30,8 +30,9 @@ import type { Json, JsonObject } from '../domain/types.js';
 import { consoleLogger, type AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import { StepFailedError } from '../modules/types.js';
-import type { Clock, ExperimentStore, TrialStore } from '../ports.js';
+import type { Clock, ExperimentStore, SafetyMetrics, TrialStore } from '../ports.js';
 import type { ExecutorSafety } from './safety-checks.js';
+import { guardsOf, guardVerdictLines, TrialGuards } from './trial-guards.js';
 import { isErrorLine, TrialLog } from './trial-log.js';
 
 export type ExecutorLogger = AppLogger;
@@ -48,6 +49,8 @@ export interface RunTrialDeps {
   logger?: ExecutorLogger;
   /** Halts and freeze windows, checked when a trial starts and quoted when one stops it. */
   safety?: ExecutorSafety;
+  /** Counts guard trips. */
+  metrics?: SafetyMetrics;
 }
 
 export interface RunTrialOptions {
@@ -480,7 +483,26 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     const started = await move(trial, 'In Progress', { executed_at: nowIso(), trial_record: emptyTrialRecord() });
     if (!started) return undefined;
     const run = new TrialRun(runDeps, trial.id, experiment, params, secretsOfParameters(experiment, params), emptyTrialRecord(), started.status, deadline);
-    const verdict = await run.runMainSteps();
+    const guarded = guardsOf(experiment, trial);
+    const guards = guarded.length > 0
+      ? new TrialGuards({ trialId: trial.id, guards: guarded, registry: deps.registry, trials, clock, params, paramSecrets: secretsOfParameters(experiment, params), logger, metrics: deps.metrics })
+      : undefined;
+    // Pre-flight: a `before` guard that trips ends the trial before anything is touched (no step, no post step).
+    const preflight = await guards?.before();
+    if (preflight) return finish(started, run, { status: 'Aborted', lines: guardVerdictLines(preflight, 'Aborted', 'no step was run').map((line) => log.error(line)) });
+    guards?.watch();
+    let verdict = await run.runMainSteps();
+    if (guards) {
+      await guards.stopWatching();
+      const tripped = guards.tripped ?? (['Succeeded', 'Failed'].includes(verdict.status) ? await guards.after() : undefined);
+      if (tripped) {
+        // The trip asked for the stop in the store; the run follows it (or fails the trial if that write failed).
+        if (tripped.stopping) run.status = 'Stop Initiated';
+        const status = tripped.stopping ? 'Stopped' : 'Failed';
+        const kept = verdict.status === 'Succeeded' ? [] : verdict.lines;
+        verdict = { status, lines: [...guardVerdictLines(tripped.trip, status, 'the post steps ran').map((line) => log.error(line)), ...kept] };
+      }
+    }
     const failedPost = await run.runPostSteps();
     if (failedPost.length > 0) {
       const line = log.error(`${failedPost.join(', ')} failed.`);

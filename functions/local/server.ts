@@ -113,7 +113,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const gate = makeSafetyGate({ safety: stores.safety, clock, logger, metrics: safetyMetrics });
   const registry = new ModuleRegistry(configuredModules(process.env));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
-  const runTrial = makeRunTrial({ ...stores, registry, clock, logger, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
+  const runTrial = makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
   const queue = new LocalTrialQueue({ trials: stores.trials, runTrial, logger });
   // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
   // through the same fire-schedule use case, and the trial it creates joins the queue.

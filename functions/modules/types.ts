@@ -32,6 +32,8 @@ export interface StepModule {
   readonly name: string;
   readonly description: string;
   readonly whereSchema: Record<string, unknown>;
+  /** Only observes the system (no change to it): may be used as a guard. */
+  readonly probe?: boolean;
   /** IAM permissions the worker needs to run this command (AWS commands only). */
   readonly iam?: readonly IamGrant[];
   /**

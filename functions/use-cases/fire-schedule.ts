@@ -159,6 +159,7 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
       initiated_by: counted.created_by,
       initiated_from: 'schedule',
       schedule_id: counted.id,
+      ...(counted.guards && counted.guards.length > 0 ? { guards: counted.guards } : {}),
     };
     try {
       await trials.create(trial);

@@ -8,7 +8,9 @@ import { hasFiringsLeft, SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule
 import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Json, JsonObject } from '../domain/types.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
+import { validateGuards } from './validate-experiment.js';
 
 export interface ScheduleDeps {
   schedules: ScheduleStore;
@@ -18,6 +20,8 @@ export interface ScheduleDeps {
   clock: Clock;
   ids: IdGenerator;
   logger?: AppLogger;
+  /** Checks a schedule's guards; absent = taken as given (tests of other concerns). */
+  registry?: ModuleRegistry;
 }
 
 /** How many of a schedule's newest trials a list of schedules shows for each. */
@@ -64,6 +68,11 @@ function assertCount(count: number): void {
  */
 export function makeScheduleUseCases(deps: ScheduleDeps) {
   const { schedules, experiments, trials, cloud, clock, ids, logger } = deps;
+
+  function assertGuards(guards: ScheduleDefinition['guards']): void {
+    const errors = deps.registry ? validateGuards(guards, deps.registry) : [];
+    if (errors.length > 0) throw new ValidationError('The schedule has invalid guards', errors);
+  }
 
   async function liveExperiment(experimentId: string) {
     const experiment = await experiments.get(experimentId, { includeDeleted: true });
@@ -126,6 +135,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async create(experimentId: string, input: ScheduleDefinition, caller: Caller): Promise<ScheduleView> {
       assertPattern(input.recurrence_pattern);
+      assertGuards(input.guards);
       const options = resolveScheduleOptions(optionsOf(input), SCHEDULE_DEFAULTS, clock.now());
       const experiment = await liveExperiment(experimentId);
       const now = clock.now().toISOString();
@@ -139,6 +149,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         recurrence_pattern: input.recurrence_pattern.trim(),
         recurrence_count: count,
         recurrence_left: count,
+        ...(input.guards && input.guards.length > 0 ? { guards: input.guards } : {}),
         ...options,
         generation: 1,
         created_by: caller.id,
@@ -177,6 +188,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
       if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
+      assertGuards(input.guards);
       const { schedule: current, experiment } = await loadWith(experimentId, scheduleId);
       // PUT starts again from the defaults; PATCH from what is stored.
       const options = resolveScheduleOptions(optionsOf(input), mode === 'replace' ? SCHEDULE_DEFAULTS : current, clock.now());
@@ -193,6 +205,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         metadata: given('metadata') ? (input.metadata ?? {}) : current.metadata,
         parameters: given('parameters') ? (parameters ?? {}) : current.parameters,
         ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
+        guards: given('guards') ? input.guards : current.guards,
         ...options,
         generation: current.generation + 1,
         updated_by: caller.id,

@@ -4,7 +4,10 @@ import { hideParameters, maskParametersFor, secretParameterNames } from '../doma
 import type { Experiment } from '../domain/experiment.js';
 import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import type { JsonObject, StringMap } from '../domain/types.js';
+import type { Guard } from '../domain/guards.js';
+import type { ModuleRegistry } from '../modules/registry.js';
 import type { SafetyGate } from './safety-gate.js';
+import { validateGuards } from './validate-experiment.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
 
 export interface TrialInput {
@@ -12,6 +15,8 @@ export interface TrialInput {
   parameters?: JsonObject;
   ticket?: JsonObject;
   metadata?: StringMap;
+  /** Guards this trial adds to its experiment's. */
+  guards?: Guard[];
 }
 
 export interface TrialDeps {
@@ -22,6 +27,8 @@ export interface TrialDeps {
   ids: IdGenerator;
   /** Halts and freeze windows; absent = not enforced (tests of other concerns). */
   gate?: SafetyGate;
+  /** Checks a trial's own guards; absent = guards are taken as given (tests of other concerns). */
+  registry?: ModuleRegistry;
 }
 
 /**
@@ -59,6 +66,8 @@ export function makeTrialUseCases(deps: TrialDeps) {
      *    silently, and the caller gets a 503.
      */
     async create(input: TrialInput, caller: Caller): Promise<Trial> {
+      const guardErrors = deps.registry ? validateGuards(input.guards, deps.registry) : [];
+      if (guardErrors.length > 0) throw new ValidationError('The trial has invalid guards', guardErrors);
       const experiment = await experiments.get(input.experiment, { includeDeleted: true });
       if (!experiment) {
         throw new ValidationError('Unknown experiment', [{ path: 'experiment', message: `no experiment with id ${input.experiment}` }]);
@@ -85,6 +94,7 @@ export function makeTrialUseCases(deps: TrialDeps) {
         initiated_by: caller.id,
         initiated_from: 'api',
         schedule_id: null,
+        ...(input.guards && input.guards.length > 0 ? { guards: input.guards } : {}),
       };
       await trials.create(trial);
       try {

@@ -1,10 +1,32 @@
 import type { FieldError } from '../domain/errors.js';
 import { STEP_LISTS, type ExperimentDefinition } from '../domain/experiment.js';
+import type { Guard } from '../domain/guards.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 
 /**
+ * A guard's `do` must be a probe command (one that only observes); its `where`
+ * must fit that command, placeholders allowed until the trial runs.
+ */
+export function validateGuards(guards: readonly Guard[] | undefined, registry: ModuleRegistry, path = 'guards'): FieldError[] {
+  const errors: FieldError[] = [];
+  (guards ?? []).forEach((guard, index) => {
+    const at = `${path}[${index}]`;
+    const module = registry.get(guard.do);
+    if (!module || module.probe !== true) {
+      const probes = registry.names().filter((name) => registry.get(name)?.probe === true);
+      errors.push({ path: `${at}.do`, message: `guard "${guard.step}" must use a probe command (${probes.join(', ')}), not "${guard.do}"` });
+      return;
+    }
+    errors.push(...registry.validateWhere(guard.do, guard.where, `${at}.where`, true).map((e) => ({ ...e, message: `${e.message} (guard "${guard.step}")` })));
+    if (new Set(guard.when).size !== guard.when.length) errors.push({ path: `${at}.when`, message: `lists a phase twice (guard "${guard.step}")` });
+  });
+  return errors;
+}
+
+/**
  * What the schema cannot say: each step's `do` must be a known command and its
- * `where` must fit that command (placeholders allowed until the trial runs).
+ * `where` must fit that command (placeholders allowed until the trial runs);
+ * guards must be probes.
  */
 export function validateSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): FieldError[] {
   const errors: FieldError[] = [];
@@ -18,5 +40,6 @@ export function validateSteps(definition: Partial<ExperimentDefinition>, registr
       errors.push(...registry.validateWhere(step.do, step.where, `${path}.where`, true).map((e) => ({ ...e, message: `${e.message} (step "${step.step}")` })));
     });
   }
+  errors.push(...validateGuards(definition.guards, registry));
   return errors;
 }

@@ -48,6 +48,7 @@ const handleMessages = makeWorkerHandler({
     registry: new ModuleRegistry(configuredModules(env)),
     clock: systemClock,
     logger,
+    metrics: safetyMetrics,
     safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
   }),
   fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock: systemClock }),

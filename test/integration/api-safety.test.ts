@@ -117,6 +117,29 @@ describe('safety API (open access)', () => {
     expect((await api.call('GET', '/safety/freeze')).body).toEqual([expect.objectContaining({ id: freezeId, deleted_by: 'anonymous' })]);
   });
 
+  it('marks the next fire times a freeze window or a halt will skip', async () => {
+    const prod = await experiment({ env: 'prod' });
+    const freezeId = idOf(await api.call('POST', '/safety/freeze', { reason: 'Business hours', recurrence: { cron: '0 9 * * 1-5', duration_minutes: 480, timezone: 'Europe/London' } }));
+    const scheduleId = idOf(await api.call('POST', `/experiment/${prod}/schedule`, { recurrence_pattern: '30 7-18/2 * * *' }));
+    const next = await api.call('GET', `/experiment/${prod}/schedule/${scheduleId}/next?count=6`);
+    expect(next.status).toBe(200);
+    const times = (next.body as Body)['fire_times'] as Body[];
+    // Thursday 28 March 2024 (GMT): 11:30, 13:30, 15:30 inside 09:00-17:00; 17:30 outside; Friday 07:30 outside, 09:30 inside.
+    expect(times.map((t) => [t['time'], (t['suppressed_by'] as Body | undefined)?.['outcome'] ?? null])).toEqual([
+      ['2024-03-28T11:30:00.000Z', 'skipped_frozen'],
+      ['2024-03-28T13:30:00.000Z', 'skipped_frozen'],
+      ['2024-03-28T15:30:00.000Z', 'skipped_frozen'],
+      ['2024-03-28T17:30:00.000Z', null],
+      ['2024-03-29T07:30:00.000Z', null],
+      ['2024-03-29T09:30:00.000Z', 'skipped_frozen'],
+    ]);
+    expect(times[0]?.['suppressed_by']).toMatchObject({ rule_id: freezeId, reason: expect.stringContaining('Business hours') });
+    // A halt that expires at 18:00 skips the 17:30 firing too, not the next morning's.
+    const haltId = idOf(await api.call('PUT', '/safety/halt', { reason: 'drill', expires_at: '2024-03-28T18:00:00Z' }));
+    const halted = ((await api.call('GET', `/experiment/${prod}/schedule/${scheduleId}/next?count=5`)).body as Body)['fire_times'] as Body[];
+    expect(halted.map((t) => (t['suppressed_by'] as Body | undefined)?.['rule_id'] ?? null)).toEqual([haltId, haltId, haltId, haltId, null]);
+  });
+
   it('applies a one-off range to everything and names each bad field of a freeze', async () => {
     const id = await experiment({});
     expect((await api.call('POST', '/safety/freeze', { reason: 'Easter', starts_at: '2024-03-28T00:00:00Z', ends_at: '2024-04-02T00:00:00Z' })).status).toBe(201);

@@ -37,6 +37,12 @@ describe('inputLimitErrors', () => {
     expect(inputLimitErrors({ steps: [step({ url: 'x' }, [{ operator: 'eq', value: nest(16) }])] })).toEqual([{ path: 'steps[0].expect[0]', message: 'is nested more than 16 levels deep' }]);
   });
 
+  it('holds guards to the limits of steps', () => {
+    expect(inputLimitErrors({ guards: [{ ...step({ url: 'http://x', request_body: 'b'.repeat(32 * 1024) }), when: ['during'] }] })).toEqual([
+      { path: 'guards[0].where', message: expect.stringContaining('the limit is 32768 bytes') },
+    ]);
+  });
+
   it('stops at once on a body nested deeper than any field allows', () => {
     expect(inputLimitErrors({ x: nest(2000) })).toEqual([{ path: 'body', message: 'is nested more than 24 levels deep' }]);
   });

@@ -137,12 +137,18 @@ export class DynamoScheduleStore implements ScheduleStore {
       values[':left'] = schedule.recurrence_left;
       sets.push('recurrence_left = :left');
     }
+    // A schedule without guards carries no guards attribute at all.
+    const hasGuards = schedule.guards !== undefined && schedule.guards.length > 0;
+    if (hasGuards) {
+      values[':guards'] = schedule.guards;
+      sets.push('guards = :guards');
+    }
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(schedule.experiment_id, schedule.id),
-          UpdateExpression: `SET ${sets.join(', ')}`,
+          UpdateExpression: `SET ${sets.join(', ')}${hasGuards ? '' : ' REMOVE guards'}`,
           ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND ${generationIs(previous)}`,
           ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds'].map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: values,

@@ -3,7 +3,7 @@ import type { FieldError } from '../errors.js';
 import type { StringMap } from '../types.js';
 import { MAX_FREEZE_MINUTES, type FreezeRecurrence } from './freeze.js';
 import type { SafetyScope } from './scope.js';
-import { isTimeZone } from './zoned-time.js';
+import { timeZoneProblem } from './zoned-time.js';
 
 export interface ScopeInput {
   labels?: StringMap;
@@ -58,7 +58,8 @@ export function freezeInputErrors(input: FreezeInput, now: Date): FieldError[] {
     if (!Number.isInteger(minutes) || minutes < 1 || minutes > MAX_FREEZE_MINUTES) {
       errors.push({ path: 'recurrence.duration_minutes', message: `must be a whole number of minutes from 1 to ${MAX_FREEZE_MINUTES} (a week); use starts_at/ends_at for longer freezes` });
     }
-    if (!isTimeZone(timezone)) errors.push({ path: 'recurrence.timezone', message: `"${timezone}" is not an IANA time zone (e.g. Europe/London, America/New_York, UTC)` });
+    const zoneProblem = timeZoneProblem(timezone);
+    if (zoneProblem) errors.push({ path: 'recurrence.timezone', message: zoneProblem });
     return errors;
   }
   for (const name of ['starts_at', 'ends_at'] as const) {

@@ -78,6 +78,8 @@ export function awsModule(definition: {
   required?: readonly string[];
   schemaExtra?: Record<string, unknown>;
   iam: readonly IamGrant[];
+  /** Only reads (describes, counts): may be used as a guard. */
+  probe?: boolean;
   check?: (where: JsonObject, allowPlaceholders: boolean) => FieldError[];
   run: (where: JsonObject, target: AwsTarget, context: StepContext) => Promise<Json>;
 }): StepModule {
@@ -86,6 +88,7 @@ export function awsModule(definition: {
     description: definition.description,
     whereSchema: awsWhereSchema(definition.properties, definition.required, definition.schemaExtra),
     iam: definition.iam,
+    ...(definition.probe ? { probe: true } : {}),
     checkWhere: (where, allowPlaceholders) => [...checkRole(where, allowPlaceholders), ...(definition.check?.(where, allowPlaceholders) ?? [])],
     run: (where, context) => definition.run(where, targetOf(where), context),
   };

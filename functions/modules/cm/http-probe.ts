@@ -5,6 +5,7 @@ import { httpWhereSchema, performHttp } from './http.js';
 export const httpProbe: StepModule = {
   name: 'cm.http_probe',
   description: 'HTTP request that fails on a 4xx/5xx status.',
+  probe: true,
   whereSchema: httpWhereSchema,
   async run(where, context) {
     const output = await performHttp(where, context);

@@ -5,6 +5,7 @@ import { httpWhereSchema, performHttp } from './http.js';
 export const httpRequest: StepModule = {
   name: 'cm.http_request',
   description: 'HTTP request whose status is judged only by expectations.',
+  probe: true,
   whereSchema: httpWhereSchema,
   async run(where, context) {
     const output = await performHttp(where, context);

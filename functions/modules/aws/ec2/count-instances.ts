@@ -9,6 +9,7 @@ import { DESCRIBE_INSTANCES, describeAll, ec2 } from './instances.js';
  */
 export const countInstances = awsModule({
   name: 'aws.ec2.count_instances',
+  probe: true,
   description: 'Counts the EC2 instances matching filters.',
   properties: { filters: FILTERS },
   required: ['filters'],

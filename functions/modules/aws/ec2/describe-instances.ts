@@ -6,6 +6,7 @@ import { DESCRIBE_INSTANCES, describeReservations, ec2 } from './instances.js';
 /** chaosaws `ec2.describe_instances`: the DescribeInstances response, the `Reservations` of every page. */
 export const describeInstances = awsModule({
   name: 'aws.ec2.describe_instances',
+  probe: true,
   description: 'Describes the EC2 instances matching filters (every page).',
   properties: { filters: FILTERS },
   required: ['filters'],

@@ -1,0 +1,174 @@
+import { jest } from '@jest/globals';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
+import type { AppLogger } from '../../functions/logging.js';
+
+jest.setTimeout(30_000);
+
+type Body = Record<string, unknown>;
+interface TrialView {
+  id: string;
+  status: string;
+  completed_at: string | null;
+  trial_record: Record<string, { step_name: string; logs: string[] }[]>;
+}
+
+const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The system under test, on loopback: healthy until told otherwise; counts clean-up calls. */
+class Target {
+  healthy = true;
+  cleanups = 0;
+  private server!: Server;
+  url = '';
+  async start(): Promise<void> {
+    this.server = createServer((request, response) => {
+      if (request.url === '/cleanup') this.cleanups += 1;
+      const ok = request.url !== '/health' || this.healthy;
+      response.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'UP' : 'DOWN' }));
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+  stop(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+let server: LocalServer;
+let target: Target;
+
+beforeEach(async () => {
+  target = new Target();
+  await target.start();
+  server = await startLocalServer({ port: 0, logger: quiet });
+});
+afterEach(async () => {
+  await server.close();
+  await target.stop();
+});
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }> {
+  const res = await fetch(`${server.url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Body) : {} };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const trial = async (id: string): Promise<TrialView> => (await call('GET', `/trial/${id}`)).body as unknown as TrialView;
+const finished = (id: string) =>
+  waitFor(async () => {
+    const t = await trial(id);
+    return ['Succeeded', 'Failed', 'Aborted', 'Stopped', 'Invalid'].includes(t.status) ? t : undefined;
+  });
+const resultOf = (t: TrialView): string => t.trial_record['result']?.[0]?.logs.join('\n') ?? '';
+
+function healthGuard(when: string[], extra: Body = {}): Body {
+  return { step: 'Target healthy', do: 'cm.http_probe', where: { url: '{{ target }}/health' }, when, interval_seconds: 1, ...extra };
+}
+
+async function experiment(guards: Body[], waitSeconds: number): Promise<string> {
+  const res = await call('POST', '/experiment', {
+    name: 'guarded',
+    parameters: { target: target.url },
+    steps: [{ step: 'Inject and hold', do: 'cm.wait', where: { time_in_seconds: waitSeconds } }],
+    post_steps: [{ step: 'Roll back', do: 'cm.http_request', where: { url: '{{ target }}/cleanup', method: 'POST' }, expect: [{ operator: 'eq', status_code: 200 }] }],
+    guards,
+  });
+  expect(res.status).toBe(201);
+  return String(res.body['id']);
+}
+
+describe('guards in local mode', () => {
+  it('stops the trial within interval_seconds + 2 s of the target turning unhealthy; post steps run; the record names the guard', async () => {
+    const id = await experiment([healthGuard(['before', 'during'])], 60);
+    const trialId = String((await call('POST', '/trial', { experiment: id })).body['id']);
+    await waitFor(async () => ((await trial(trialId)).status === 'In Progress' ? true : undefined));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect((await trial(trialId)).status).toBe('In Progress');
+
+    const turnedAt = Date.now();
+    target.healthy = false;
+    const stopped = await finished(trialId);
+    expect(stopped.status).toBe('Stopped');
+    expect(Date.parse(stopped.completed_at as string) - turnedAt).toBeLessThanOrEqual(1_000 + 2_000);
+    expect(target.cleanups).toBe(1);
+    expect(stopped.trial_record['post_steps']?.[0]?.logs.at(-1)).toContain('Completed.');
+    // Guards are not steps: the record holds the experiment's one step only.
+    expect(stopped.trial_record['steps']?.map((s) => s.step_name)).toEqual(['Inject and hold']);
+    const result = resultOf(stopped);
+    expect(result).toContain('Trial Stopped: guard 1 ("Target healthy", cm.http_probe, checked every 1 s) tripped during the trial after 1 consecutive failed check(s) (tolerance 1); the post steps ran.');
+    expect(result).toMatch(/Guard "Target healthy" check 1 of 1 at .* failed: .*503/);
+    expect(server.safetyMetrics.count('GuardTripped', { phase: 'during' })).toBe(1);
+  });
+
+  it('aborts before anything is touched when a before guard fails (no step, no post step)', async () => {
+    target.healthy = false;
+    const id = await experiment([healthGuard(['before'])], 1);
+    const trialId = String((await call('POST', '/trial', { experiment: id })).body['id']);
+    const aborted = await finished(trialId);
+    expect(aborted.status).toBe('Aborted');
+    expect(aborted.trial_record['steps']).toEqual([]);
+    expect(aborted.trial_record['post_steps']).toEqual([]);
+    expect(target.cleanups).toBe(0);
+    expect(resultOf(aborted)).toContain('Trial Aborted: guard 1 ("Target healthy", cm.http_probe) tripped before the trial after 1 consecutive failed check(s) (tolerance 1); no step was run.');
+  });
+
+  it('tolerates failures below the tolerance and lets a healthy trial succeed', async () => {
+    const id = await experiment([healthGuard(['during'], { tolerance: 3 })], 3);
+    const trialId = String((await call('POST', '/trial', { experiment: id })).body['id']);
+    await waitFor(async () => ((await trial(trialId)).status === 'In Progress' ? true : undefined));
+    target.healthy = false;
+    await new Promise((r) => setTimeout(r, 1_200));
+    target.healthy = true;
+    expect((await finished(trialId)).status).toBe('Succeeded');
+  });
+
+  it('checks an after guard once the steps end, and a trial may add its own guards', async () => {
+    const id = await experiment([], 0.5);
+    const trialId = String((await call('POST', '/trial', { experiment: id, guards: [healthGuard(['after'], { step: 'Recovered' })] })).body['id']);
+    target.healthy = false;
+    const stopped = await finished(trialId);
+    expect(stopped.status).toBe('Stopped');
+    expect(target.cleanups).toBe(1);
+    expect(resultOf(stopped)).toContain('guard 1 ("Recovered", cm.http_probe) tripped after the main steps');
+  });
+
+  it('passes a schedule\'s guards on to the trials it starts', async () => {
+    target.healthy = false;
+    const id = await experiment([], 1);
+    const created = await call('POST', `/experiment/${id}/schedule`, { recurrence_pattern: '0 3 * * *', guards: [healthGuard(['before'], { step: 'Nightly gate' })] });
+    expect(created.body['guards']).toEqual([expect.objectContaining({ step: 'Nightly gate' })]);
+    const scheduleId = String(created.body['id']);
+    await server.deliver({ kind: 'schedule-firing', schedule_id: scheduleId, experiment_id: id, schedule_arn: `local:${scheduleId}`, scheduled_time: '2024-05-01T03:00:00.000Z', generation: Number(created.body['generation']) });
+    const trialId = await waitFor(async () => ((await call('GET', `/experiment/${id}/schedule/${scheduleId}`)).body['trials'] as { id: string }[])[0]?.id);
+    const aborted = await finished(trialId);
+    expect(aborted.status).toBe('Aborted');
+    expect(resultOf(aborted)).toContain('guard 1 ("Nightly gate", cm.http_probe) tripped before the trial');
+    // PATCH without guards keeps them; PUT without guards removes them.
+    expect((await call('PATCH', `/experiment/${id}/schedule/${scheduleId}`, { recurrence_count: 3 })).body['guards']).toHaveLength(1);
+    expect((await call('PUT', `/experiment/${id}/schedule/${scheduleId}`, { recurrence_pattern: '0 3 * * *' })).body['guards']).toBeUndefined();
+  });
+
+  it('refuses a guard that is not a probe, naming the field', async () => {
+    const res = await call('POST', '/experiment', { name: 'x', steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }], guards: [{ step: 'g', do: 'cm.wait', where: { time_in_seconds: 1 }, when: ['during'] }] });
+    expect(res.status).toBe(400);
+    expect(res.body['errors']).toEqual([expect.objectContaining({ path: 'guards[0].do', message: expect.stringMatching(/must use a probe command \(.*cm\.http_probe, cm\.http_request\)/) })]);
+    const id = await experiment([], 1);
+    const trialRes = await call('POST', '/trial', { experiment: id, guards: [{ step: 'g', do: 'cm.http_probe', where: {}, when: ['during'] }] });
+    expect(trialRes.status).toBe(400);
+    expect(trialRes.body['errors']).toEqual([expect.objectContaining({ path: 'guards[0].where.url' })]);
+    expect((await call('POST', '/trial', { experiment: id, guards: [{ step: 'g', do: 'cm.http_probe', where: { url: 'http://x' }, when: ['sometimes'] }] })).status).toBe(400);
+  });
+});

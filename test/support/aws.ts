@@ -8,7 +8,7 @@ export const ROLE = 'arn:aws:iam::210987654321:role/chaos-target';
 /** Settings the AWS module tests share: quick retries, one allowed role, the default chaos tag. */
 export function resetAws(): void {
   resetAwsClients();
-  setAwsSettings({ ...awsSettingsFromEnv({}), allowedRoleArns: [ROLE], chaosTag: 'chaos-allowed=true', defaultRegion: undefined, retryBaseMs: 1, maxAttempts: 3, pollIntervalMs: 1 });
+  setAwsSettings({ ...awsSettingsFromEnv({}), allowedRoleArns: [ROLE], chaosTag: 'chaos-allowed=true', defaultRegion: undefined, retryBaseMs: 1, maxAttempts: 3, pollIntervalMs: 1, lambdaUpdateTimeoutMs: 120_000 });
 }
 
 /** Runs a step module as the executor does, collecting its log lines. */

@@ -14,6 +14,8 @@ export interface AwsSettings {
   retryBaseMs: number;
   /** How often a waiting step (FIS experiment, SSM command) asks AWS whether it has ended. */
   pollIntervalMs: number;
+  /** Longest a Lambda configuration change may stay InProgress before the step fails. */
+  lambdaUpdateTimeoutMs: number;
 }
 
 function list(value: string | undefined): string[] {
@@ -32,6 +34,7 @@ export function awsSettingsFromEnv(env: NodeJS.ProcessEnv): AwsSettings {
     maxAttempts: 5,
     retryBaseMs: 200,
     pollIntervalMs: 5000,
+    lambdaUpdateTimeoutMs: 120_000,
   };
 }
 

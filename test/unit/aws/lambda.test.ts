@@ -13,6 +13,7 @@ import { invokeFunction } from '../../../functions/modules/aws/awslambda/invoke-
 import { putFunctionConcurrency } from '../../../functions/modules/aws/awslambda/put-function-concurrency.js';
 import { putFunctionMemorySize } from '../../../functions/modules/aws/awslambda/put-function-memory-size.js';
 import { putFunctionTimeout } from '../../../functions/modules/aws/awslambda/put-function-timeout.js';
+import { setAwsSettings } from '../../../functions/modules/aws/settings.js';
 import { awsError, inputsOf, resetAws, runModule } from '../../support/aws.js';
 
 const lambda = mockClient(LambdaClient);
@@ -93,6 +94,14 @@ describe('aws.awslambda.put_function_timeout and put_function_memory_size', () =
     lambda.on(UpdateFunctionConfigurationCommand).resolves({ ...config, MemorySize: 2048, LastUpdateStatus: 'InProgress' });
     await expect(runModule(putFunctionMemorySize, { region: 'eu-west-1', function_name: 'checkout', memory_size: 2048 })).rejects.toThrow('Lambda could not apply the update to checkout: KMS key is disabled.');
     expect(inputsOf(lambda, UpdateFunctionConfigurationCommand)).toEqual([{ FunctionName: 'checkout', MemorySize: 2048 }]);
+  });
+
+  it('gives up when the update stays InProgress past the time allowed', async () => {
+    setAwsSettings({ lambdaUpdateTimeoutMs: 30 });
+    lambda.on(GetFunctionConfigurationCommand).resolvesOnce(config).resolves({ ...config, LastUpdateStatus: 'InProgress' });
+    lambda.on(UpdateFunctionConfigurationCommand).resolves({ ...config, Timeout: 5, LastUpdateStatus: 'InProgress' });
+    await expect(runModule(putFunctionTimeout, { region: 'eu-west-1', function_name: 'checkout', timeout: 5 })).rejects.toThrow('The update of checkout was still in progress after 0.03 s.');
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand).length).toBeGreaterThan(2);
   });
 
   it('does not poll when the update is already applied', async () => {

@@ -30,9 +30,6 @@ export function safeConfiguration(configuration: FunctionConfiguration & { $meta
   return out;
 }
 
-/** How long an update may stay InProgress before the step gives up (Lambda usually takes seconds). */
-const UPDATE_TIMEOUT_MS = 120_000;
-
 /**
  * Waits until the function's last update is no longer InProgress, so the change is in
  * effect when the step ends and the next update (the revert) is not refused with
@@ -41,11 +38,12 @@ const UPDATE_TIMEOUT_MS = 120_000;
 export async function waitUntilUpdated(sdk: LambdaSdk, client: LambdaClient, name: string, target: AwsTarget, context: StepContext): Promise<FunctionConfiguration> {
   const started = Date.now();
   const interval = Math.min(1000, awsSettings().pollIntervalMs);
+  const timeout = awsSettings().lambdaUpdateTimeoutMs;
   for (;;) {
     const current = await callAws(context, 'lambda:GetFunctionConfiguration', target, (abortSignal) => client.send(new sdk.GetFunctionConfigurationCommand({ FunctionName: name }), { abortSignal }));
     if (current.LastUpdateStatus === 'Failed') throw new StepFailedError(`Lambda could not apply the update to ${name}: ${current.LastUpdateStatusReason ?? 'no reason given'}.`, safeConfiguration(current));
     if (current.LastUpdateStatus !== 'InProgress') return current;
-    if (Date.now() - started > UPDATE_TIMEOUT_MS) throw new StepFailedError(`The update of ${name} was still in progress after ${UPDATE_TIMEOUT_MS / 1000} s.`);
+    if (Date.now() - started >= timeout) throw new StepFailedError(`The update of ${name} was still in progress after ${timeout / 1000} s.`);
     await pause(interval, context.signal);
   }
 }

@@ -1,7 +1,7 @@
 import type { DeletionMarker } from './domain/deletion.js';
 import type { Experiment } from './domain/experiment.js';
 import type { FiringRecord, Schedule, ScheduleTrialSummary } from './domain/schedule.js';
-import type { Trial, TrialRecord, TrialStatus } from './domain/trial.js';
+import type { RecordPhase, Trial, TrialRecord, TrialRecordEntry, TrialRuntime, TrialState, TrialStatus } from './domain/trial.js';
 import type { FreezeWindow } from './domain/safety/freeze.js';
 import type { Halt } from './domain/safety/halt.js';
 import type { SafetyRules } from './domain/safety/refusal.js';
@@ -29,9 +29,12 @@ export interface ExperimentStore {
   list(page: PageRequest): Promise<Page<Experiment>>;
 }
 
-export interface TrialProgress {
-  trial_record: TrialRecord;
-}
+/**
+ * What a status change may write along with the status. `trial_record` entries are
+ * written at their positions (list + index), replacing what was there; lists and
+ * entries not given are left alone.
+ */
+export type TrialChanges = Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'parameters' | 'invocations' | 'runtime'>> & { trial_record?: Partial<TrialRecord> };
 
 /**
  * Trials created at or after `from` and before `to`: ISO 8601 UTC instants with
@@ -42,22 +45,43 @@ export interface TimeRange {
   to?: string;
 }
 
+/**
+ * Trials: one small item per trial (status, summary, runtime), plus one item per
+ * record entry and one for the experiment snapshot, so a step's write costs the same
+ * however long the trial, and no step output can make a trial unsavable.
+ */
 export interface TrialStore {
+  /** Writes the trial with its snapshot and any record entries it already has. */
   create(trial: Trial): Promise<void>;
+  /** The whole trial: record entries assembled into the Kallisti-shaped `trial_record`. */
   get(id: string): Promise<Trial | undefined>;
+  /** The trial item alone (no record, no snapshot): cheap enough to poll. */
+  getState(id: string): Promise<TrialState | undefined>;
   /** Newest first; `range` narrows on created_at. */
   list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>>;
   listBySchedule(scheduleId: string, page: PageRequest): Promise<Page<ScheduleTrialSummary>>;
   /**
-   * Moves a trial to `to` only if its current status is one of `from`; merges
-   * `changes`. Returns the updated trial, or undefined if the condition failed.
-   * A finished trial never matches, even when `from` names its status.
+   * Moves a trial to `to` only if its current status is one of `from`, writing
+   * `changes` (record entries first). Returns the updated trial item, or undefined
+   * if the condition failed. A finished trial never matches, even when `from` names
+   * its status; reaching a final status drops the runtime bookkeeping.
    */
-  transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes?: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>>): Promise<Trial | undefined>;
-  /** Writes progress of a running trial without touching its status; returns the stored trial (its status shows a stop request). */
-  saveProgress(id: string, progress: TrialProgress): Promise<Trial | undefined>;
-  /** Trials not yet finished (Scheduled, In Progress, Stop Initiated), oldest first: the local worker's durable queue. */
-  listUnfinished(page: PageRequest): Promise<Page<Trial>>;
+  transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes?: TrialChanges): Promise<TrialState | undefined>;
+  /**
+   * Writes one record entry at its list and index, replacing any entry there (so
+   * a re-run after an interruption never appends a second one). RecordRejectedError
+   * when the store refuses the entry itself: retrying cannot help.
+   */
+  putRecordEntry(id: string, phase: RecordPhase, index: number, entry: TrialRecordEntry): Promise<void>;
+  /**
+   * Writes the runtime of a trial that is In Progress or Stop Initiated: the fields
+   * given (the trial must have a runtime already), or all of it with `replace`.
+   * `countInvocation` adds one to `invocations`. Returns the trial item as it was
+   * before, or undefined when the trial is not running or has no runtime to patch.
+   */
+  updateRuntime(id: string, runtime: Partial<TrialRuntime>, options?: { countInvocation?: boolean; replace?: boolean }): Promise<TrialState | undefined>;
+  /** Trials not yet finished (Scheduled, In Progress, Stop Initiated), oldest first: the local worker's durable queue and the watchdog's list. */
+  listUnfinished(page: PageRequest): Promise<Page<TrialState>>;
 }
 
 /** One firing of a schedule, as EventBridge Scheduler (or the local scheduler) delivers it. */
@@ -161,6 +185,24 @@ export interface CloudScheduler {
 /** Hands an accepted trial to the sequential worker. */
 export interface TrialQueue {
   enqueue(trialId: string): Promise<void>;
+  /**
+   * Makes a trial parked in the queue (its message handed back until a long wait
+   * ends) deliverable now, so a stop takes effect within seconds. `receipt` is the
+   * receipt handle of the message's last delivery. A message no longer parked is
+   * left alone.
+   */
+  wake(trialId: string, receipt: string | undefined): Promise<void>;
+}
+
+/** The worker's hold on the message it runs (SQS: ChangeMessageVisibility on its receipt handle). */
+export interface MessageVisibility {
+  /** The message is delivered again `seconds` from now (0 to 43,200); meanwhile nothing behind it in the group is. */
+  setVisibility(receipt: string, seconds: number): Promise<void>;
+}
+
+/** Whether any message at all waits in the queue (the watchdog's test for a trial whose message was lost). */
+export interface QueueProbe {
+  isEmpty(): Promise<boolean>;
 }
 
 export interface Clock {

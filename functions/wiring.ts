@@ -43,7 +43,7 @@ export function buildUseCases(deps: CoreDeps) {
     clock,
     ids,
     experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
-    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate, registry }),
+    trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate, registry, logger: deps.logger }),
     safety: makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics }),
     gate,
     schedules: withSuppressedFireTimes(schedules, { safety: deps.safety, experiments: deps.experiments, clock }),

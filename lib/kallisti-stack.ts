@@ -64,6 +64,8 @@ export class KallistiStack extends Stack {
     table.grantReadWriteData(api.function);
     api.addEnvironment('KALLISTI_TABLE', table.tableName);
     trials.queue.grantSendMessages(api.function);
+    // A stop makes a trial parked in the queue (a long wait) deliverable at once.
+    trials.queue.grant(api.function, 'sqs:ChangeMessageVisibility');
     api.addEnvironment('KALLISTI_QUEUE_URL', trials.queue.queueUrl);
     scheduling.grantScheduleActions(api.function, API_SCHEDULE_ACTIONS);
     api.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
@@ -88,6 +90,8 @@ export class KallistiStack extends Stack {
     worker.addEnvironment('KALLISTI_TABLE', table.tableName);
     // The event source grants receiving, deleting and changing visibility on the queue; the worker never sends.
     worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
+    // The worker hands parked trials back and backs off failed messages with ChangeMessageVisibility (granted above).
+    worker.addEnvironment('KALLISTI_QUEUE_URL', trials.queue.queueUrl);
     scheduling.grantScheduleActions(worker.function, WORKER_SCHEDULE_ACTIONS);
     worker.addEnvironment('KALLISTI_SCHEDULE_GROUP', scheduling.groupName);
     worker.addEnvironment('KALLISTI_SCHEDULER_ROLE_ARN', scheduling.role.roleArn);

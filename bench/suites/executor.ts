@@ -16,7 +16,6 @@ import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registr
 import type { TrialStore } from '../../functions/ports.js';
 import { systemClock, uuidIds } from '../../functions/wiring.js';
 import { CommandCounter, type CallCounts } from '../lib/command-counter.js';
-import { LeanProgressTrialStore } from '../lib/lean-progress-store.js';
 import { QuietLogger } from '../lib/env.js';
 import { experimentFrom, noopModule, noopSteps } from '../lib/fixtures.js';
 import { ms, verdict, type Row } from '../lib/report.js';
@@ -30,11 +29,10 @@ const TRIAL_ALL_PROJECTED_INDEXES = 2;
 const TARGET_WRITES = { perStep: 1, perTrial: 2 };
 const TARGET_MS_PER_STEP = 5;
 
-const VARIANTS = ['current', 'lean'] as const;
+const VARIANTS = ['current'] as const;
 type Variant = (typeof VARIANTS)[number];
 const VARIANT_LABEL: Record<Variant, string> = {
   current: 'Executor',
-  lean: 'Executor, lean progress write (prototype)',
 };
 
 export interface ExecutorCounts extends CallCounts {
@@ -54,7 +52,6 @@ export async function runExecutor(context: SuiteContext): Promise<SuiteResult> {
     const registry = new ModuleRegistry([...DEFAULT_MODULES, noopModule]);
     const stores: Record<Variant, TrialStore> = {
       current: trialStore,
-      lean: new LeanProgressTrialStore(dynamo.documentClient, TABLE),
     };
     const runners = Object.fromEntries(VARIANTS.map((v) => [v, makeRunTrial({ experiments, trials: stores[v], registry, clock: systemClock, logger })])) as Record<Variant, RunTrial>;
 
@@ -107,7 +104,7 @@ export async function runExecutor(context: SuiteContext): Promise<SuiteResult> {
         estimatedWriteUnitsWithIndexes: counts.writeUnits * (1 + TRIAL_ALL_PROJECTED_INDEXES) + 1,
       };
     };
-    const counts: Record<Variant, Record<string, ExecutorCounts>> = { current: {}, lean: {} };
+    const counts: Record<Variant, Record<string, ExecutorCounts>> = { current: {} };
     for (const variant of VARIANTS) {
       for (const count of STEP_COUNTS) counts[variant][String(count)] = await countRun(variant, byCount.get(count) as Experiment);
       counts[variant]['typical (5 steps)'] = await countRun(variant, typical);

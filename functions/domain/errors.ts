@@ -50,3 +50,9 @@ export class MethodNotAllowedError extends KallistiError {
 
 /** A downstream dependency (scheduler, queue) failed; nothing was left half-written (503). */
 export class DependencyError extends KallistiError {}
+
+/**
+ * The store refused a trial record entry itself (DynamoDB's ValidationException):
+ * writing it again cannot succeed, so the trial ends Failed with this reason.
+ */
+export class RecordRejectedError extends KallistiError {}

@@ -7,7 +7,7 @@ import type { Experiment } from '../domain/experiment.js';
 import type { Trial } from '../domain/trial.js';
 import type { Json, JsonObject } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import { StepFailedError } from '../modules/types.js';
+import { StepFailedError, StepSuspension } from '../modules/types.js';
 import type { Clock, SafetyMetrics, TrialStore } from '../ports.js';
 import { GuardMonitor, type GuardTimers } from './guard-monitor.js';
 
@@ -67,7 +67,10 @@ export function makeGuardCheck(deps: Pick<TrialGuardsDeps, 'registry' | 'clock' 
       const timedOut = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
       const running = module.run(where, { signal: controller.signal, log: () => undefined });
       running.catch(() => undefined);
-      const output = await Promise.race([running, timedOut]);
+      const result = await Promise.race([running, timedOut]);
+      // A check must answer within its call: a command that would go on in a later slice gives no answer.
+      if (result instanceof StepSuspension) return failed('the command did not answer within the check');
+      const output = result;
       const outcome = evaluateExpectations(guard.expect, output);
       const unmet = outcome.results.filter((r) => !r.passed).map((r) => r.message);
       const summary = summarize(output, secrets);

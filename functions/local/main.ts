@@ -28,6 +28,8 @@ function localLogger(): AppLogger {
 const logger = localLogger();
 const port = integer(process.env, 'PORT', 3000);
 const dataDir = path.resolve(optional(process.env, 'KALLISTI_DATA_DIR', '.kallisti'));
+const budget = integer(process.env, 'KALLISTI_WORKER_BUDGET_SECONDS', 0);
+const workerBudgetSeconds = budget > 0 ? budget : undefined;
 
 let auth: ConfiguredAuth;
 try {
@@ -46,9 +48,10 @@ try {
 }
 if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknown) => console.warn(`Could not load the signing keys yet (${String(error)}); they are fetched again on the first request.`));
 
-const server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator });
+const server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator, ...(workerBudgetSeconds !== undefined && { workerBudgetSeconds }) });
 console.log(`Kallisti Serverless (local mode) listening on ${server.url}`);
 console.log(`  Swagger UI: ${server.url}/docs    metrics: ${server.url}/metrics    data: ${dataDir}`);
+if (workerBudgetSeconds !== undefined) console.log(`  Worker slices of ${workerBudgetSeconds} s (KALLISTI_WORKER_BUDGET_SECONDS), as on Lambda.`);
 if (auth.mode === 'open') console.warn(`\n  WARNING: ${describeAuth(auth)}\n`);
 else console.log(`  ${describeAuth(auth)}`);
 

@@ -50,6 +50,8 @@ export interface LocalServerOptions {
   authenticator?: Authenticator;
   /** Served on GET /metrics; a fresh registry when omitted. */
   metrics?: PrometheusMetrics;
+  /** KALLISTI_WORKER_BUDGET_SECONDS: each worker slice checkpoints after this long, as on Lambda; none by default. */
+  workerBudgetSeconds?: number;
 }
 
 /** What start-up found: trials picked up again and schedules armed. */
@@ -114,7 +116,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const registry = new ModuleRegistry(configuredModules(process.env));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
   const runTrial = makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
-  const queue = new LocalTrialQueue({ trials: stores.trials, runTrial, logger });
+  const queue = new LocalTrialQueue({
+    trials: stores.trials,
+    runTrial,
+    logger,
+    now: () => clock.now().getTime(),
+    ...(options.workerBudgetSeconds !== undefined && { budgetMs: options.workerBudgetSeconds * 1000 }),
+  });
   // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
   // through the same fire-schedule use case, and the trial it creates joins the queue.
   const scheduler = new LocalScheduler({ clock, fire: (firing) => void onFiring(firing) });

@@ -1,10 +1,38 @@
 import type { FieldError } from '../domain/errors.js';
 import type { Json, JsonObject } from '../domain/types.js';
 
-/** What a running step can use: a signal that fires on stop or time-out, and its log. */
+/**
+ * What a running step can use.
+ *
+ * A trial runs in slices (one worker invocation each, at most ~15 minutes on
+ * Lambda). Between slices nothing of the step survives but what it hands back
+ * in a `StepSuspension`, so a step that lasts longer than a slice (a long wait,
+ * polling an FIS experiment until it ends, a guard checked during a wait) is
+ * written as a resumable module: see `StepModule.resumable`.
+ */
 export interface StepContext {
+  /** Fires on a stop request or when the step overruns its slice: abandon the work and reject. */
   signal: AbortSignal;
   log(message: string): void;
+  /**
+   * The clock the executor runs on (epoch ms); tests drive it. The executor always
+   * sets this and the three below; a module called on its own (a sub-call, a test)
+   * may get none: read them as `Date.now`, no budget, no yield, nothing resumed.
+   */
+  now?(): number;
+  /**
+   * Epoch ms by which this call must have returned, leaving the worker time to save
+   * the checkpoint; undefined when the run has no time budget (local mode without
+   * KALLISTI_WORKER_BUDGET_SECONDS). A resumable step suspends before it.
+   */
+  sliceDeadline?: number;
+  /**
+   * Fires when the slice must end early (the local worker shutting down). A
+   * resumable step then suspends at once; other steps just finish.
+   */
+  yieldSignal?: AbortSignal;
+  /** Resumable steps: the `state` the step handed back when it last suspended; undefined on its first call. */
+  resumed?: JsonObject;
 }
 
 /**
@@ -24,9 +52,44 @@ export interface IamGrant {
 }
 
 /**
+ * "Not done yet": the step goes on in a later slice, at `resumeAt` (epoch ms), with
+ * `state` given back to it as `context.resumed`. The state is stored with the
+ * trial's checkpoint, so it must be small JSON (at most 4 KB). What the step logged
+ * so far is kept in its record entry. The worker's invocation ends and the queue
+ * redelivers the trial's message at `resumeAt` (or as soon as a stop is requested),
+ * so a long wait costs no compute.
+ */
+export class StepSuspension {
+  constructor(
+    readonly resumeAt: number,
+    readonly state: JsonObject,
+  ) {}
+}
+
+export function suspend(resumeAt: number, state: JsonObject): StepSuspension {
+  return new StepSuspension(resumeAt, state);
+}
+
+/** Largest `StepSuspension.state`, as JSON characters. */
+export const MAX_SUSPENSION_STATE_CHARS = 4 * 1024;
+
+/**
  * A step command, addressed as `namespace.command` in an experiment's `do`.
  * `whereSchema` is a JSON Schema for the step's `where`; it is checked when an
  * experiment is saved (placeholders allowed) and again after interpolation.
+ *
+ * Time: every call of `run` must fit in one slice. The executor starts a call only
+ * when the slice has `maxRunMs(where)` left (otherwise it hands the trial to the
+ * next slice first), and an experiment with a step whose `maxRunMs` exceeds what a
+ * slice can ever give is refused when saved, with a 400 naming the step. A call that
+ * overruns the slice anyway is aborted through `context.signal`.
+ *
+ * Resumable modules (`resumable: true`, `cm.wait` is the first) may run for any
+ * length of time in total: each call does what fits before `context.sliceDeadline`
+ * (or until `context.yieldSignal` fires) and returns `suspend(resumeAt, state)`
+ * when it is not done; the next call gets `state` back in `context.resumed`. Their
+ * `maxRunMs` is the longest a single call blocks (e.g. one poll), not the total;
+ * `minTotalMs` is what the step lasts at least, for the trial-length limit.
  */
 export interface StepModule {
   readonly name: string;
@@ -42,8 +105,16 @@ export interface StepModule {
    * placeholder are skipped when `allowPlaceholders` is set.
    */
   checkWhere?(where: JsonObject, allowPlaceholders: boolean): FieldError[];
-  run(where: JsonObject, context: StepContext): Promise<Json>;
+  readonly resumable?: boolean;
+  run(where: JsonObject, context: StepContext): Promise<Json | StepSuspension>;
+  /** Longest one call of `run` can take with these arguments (ms); default DEFAULT_MAX_RUN_MS. */
+  maxRunMs?(where: JsonObject): number;
+  /** Least time the whole step lasts with these arguments (ms), across slices; default 0. */
+  minTotalMs?(where: JsonObject): number;
 }
+
+/** What a module that does not say is assumed to need at most per call. */
+export const DEFAULT_MAX_RUN_MS = 60_000;
 
 /** A step failed in a way the trial record should explain (not a bug). */
 export class StepFailedError extends Error {

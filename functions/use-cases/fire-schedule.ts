@@ -1,7 +1,7 @@
 import { isDeleted, type DeletionMarker } from '../domain/deletion.js';
+import { emptyTrialRecord, snapshotOf, type Trial } from '../domain/trial.js';
 import { ConflictError } from '../domain/errors.js';
 import { hasFiringsLeft, type FiringRecord, type FiringRecordOutcome, type Schedule } from '../domain/schedule.js';
-import { emptyTrialRecord, type Trial } from '../domain/trial.js';
 import type { FiringOutcome, SafetyMetrics, ScheduleFiring } from '../ports.js';
 import type { SafetyGate } from './safety-gate.js';
 import type { ScheduleDeps } from './schedules.js';
@@ -160,6 +160,8 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
       initiated_from: 'schedule',
       schedule_id: counted.id,
       ...(counted.guards && counted.guards.length > 0 ? { guards: counted.guards } : {}),
+      experiment_snapshot: snapshotOf(experiment),
+      invocations: 0,
     };
     try {
       await trials.create(trial);

@@ -1,13 +1,14 @@
 import { isDeleted } from '../domain/deletion.js';
 import { ConflictError, DependencyError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { hideParameters, maskParametersFor, secretParameterNames } from '../domain/redaction.js';
+import { hideParameters, maskExperiment, maskParametersFor, secretParameterNames } from '../domain/redaction.js';
 import type { Experiment } from '../domain/experiment.js';
-import { emptyTrialRecord, type Trial } from '../domain/trial.js';
+import { emptyTrialRecord, snapshotOf, type Trial } from '../domain/trial.js';
 import type { JsonObject, StringMap } from '../domain/types.js';
 import type { Guard } from '../domain/guards.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { SafetyGate } from './safety-gate.js';
 import { validateGuards } from './validate-experiment.js';
+import type { AppLogger } from '../app-logger.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
 
 export interface TrialInput {
@@ -29,6 +30,7 @@ export interface TrialDeps {
   gate?: SafetyGate;
   /** Checks a trial's own guards; absent = guards are taken as given (tests of other concerns). */
   registry?: ModuleRegistry;
+  logger?: AppLogger;
 }
 
 /**
@@ -38,11 +40,14 @@ export interface TrialDeps {
  * out what a writer passed in. The worker reads the store, not this view.
  */
 export function trialView(trial: Trial, experiment: Experiment | undefined): Trial {
-  return { ...trial, parameters: maskParametersFor(trial.parameters, experiment) };
+  const { runtime: _runtime, ...shown } = trial;
+  const view: Trial = { ...shown, parameters: maskParametersFor(trial.parameters, experiment), invocations: trial.invocations ?? 0 };
+  if (trial.experiment_snapshot) view.experiment_snapshot = maskExperiment(trial.experiment_snapshot);
+  return view;
 }
 
 export function makeTrialUseCases(deps: TrialDeps) {
-  const { trials, experiments, queue, clock, ids } = deps;
+  const { trials, experiments, queue, clock, ids, logger } = deps;
 
   /** Views of trials, reading each experiment once. */
   async function views(list: Trial[]): Promise<Trial[]> {
@@ -60,7 +65,8 @@ export function makeTrialUseCases(deps: TrialDeps) {
     /**
      * 1. The experiment must exist and be live, and no halt or freeze window
      *    may cover it (409 naming the rule).
-     * 2. Store the trial `Scheduled`, metadata merged (trial keys win).
+     * 2. Store the trial `Scheduled`, metadata merged (trial keys win), with a
+     *    snapshot of the experiment: later edits do not change what it runs.
      * 3. Hand it to the sequential worker. If the queue refuses, the trial is
      *    ended `Aborted` with the reason, so an accepted trial is never lost
      *    silently, and the caller gets a 503.
@@ -95,6 +101,8 @@ export function makeTrialUseCases(deps: TrialDeps) {
         initiated_from: 'api',
         schedule_id: null,
         ...(input.guards && input.guards.length > 0 ? { guards: input.guards } : {}),
+        experiment_snapshot: snapshotOf(experiment),
+        invocations: 0,
       };
       await trials.create(trial);
       try {
@@ -126,17 +134,31 @@ export function makeTrialUseCases(deps: TrialDeps) {
     },
 
     /**
-     * 1. A Scheduled or In Progress trial moves to `Stop Initiated` (the worker
-     *    finishes it as `Stopped`).
-     * 2. Asking again while `Stop Initiated` answers the same trial.
-     * 3. Anything else is 403, as Kallisti answers.
+     * 1. A Scheduled trial ends `Stopped` at once: no step ran, so no post step is
+     *    needed, and the worker acknowledges its message when it gets there.
+     * 2. An In Progress trial moves to `Stop Initiated`; the worker runs its post
+     *    steps and ends it `Stopped`. If it is parked in the queue (a long wait),
+     *    its message is made visible now so the worker takes it within seconds.
+     * 3. Asking again while `Stop Initiated` answers the same trial.
+     * 4. Anything else is 403, as Kallisti answers.
      */
     async stop(id: string): Promise<Trial> {
-      const stopped = await trials.transition(id, ['Scheduled', 'In Progress'], 'Stop Initiated');
-      if (stopped) return view(stopped);
+      const at = clock.now().toISOString();
+      const record = emptyTrialRecord();
+      record.result.push({ step_name: 'result', step_parameters: {}, logs: [`[${at} - ERROR] Trial Stopped: a stop was requested before the trial started; no step was run.`] });
+      const ended = await trials.transition(id, ['Scheduled'], 'Stopped', { completed_at: at, trial_record: record });
+      const stopping = ended ? undefined : await trials.transition(id, ['In Progress'], 'Stop Initiated');
+      if (stopping?.runtime?.slice === 'parked') {
+        try {
+          await queue.wake(id, stopping.runtime.receipt);
+        } catch (error) {
+          // The stop stands: the worker sees it when the parked message comes back on its own.
+          logger?.warn('Could not wake the parked trial; it stops when its message comes back', { trialId: id, error: error instanceof Error ? error.message : String(error) });
+        }
+      }
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
-      if (trial.status === 'Stop Initiated') return view(trial);
+      if (ended || stopping || trial.status === 'Stop Initiated') return view(trial);
       throw new ForbiddenError(`Trial ${id} is ${trial.status}; only a Scheduled or In Progress trial can be stopped.`);
     },
   };

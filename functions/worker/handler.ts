@@ -3,7 +3,8 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { ConflictError, DependencyError, KallistiError } from '../domain/errors.js';
 import { consoleLogger } from '../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../executor/run-trial.js';
-import type { ScheduleFiring } from '../ports.js';
+import type { MessageVisibility, ScheduleFiring } from '../ports.js';
+import { backoffSeconds, FailureMemo, handBackSeconds, MAX_CONSECUTIVE_FAILURES } from './hand-back.js';
 
 export type { ScheduleFiring };
 
@@ -20,6 +21,14 @@ export interface WorkerHandlerDeps {
    * want of time (default 120 s). The first message of an invocation always runs.
    */
   minimumStartMs?: number;
+  /**
+   * The hold on received messages (SQS ChangeMessageVisibility): a parked trial's message
+   * comes back when the trial can go on, a failed one after a short backoff. Without it
+   * both come back after the queue's visibility timeout.
+   */
+  visibility?: MessageVisibility;
+  /** Consecutive failures of one message kept across invocations of a warm container. */
+  failures?: FailureMemo;
   /** Epoch ms; tests replace it. */
   now?: () => number;
 }
@@ -32,6 +41,9 @@ class PoisonMessage extends Error {}
 
 /** Raised to hand a message back to the queue untouched; it reaches the batch response, not the trial. */
 class NotEnoughTimeError extends Error {}
+
+/** Raised once a parked trial's message has been handed back: not a failure, but it must not be deleted. */
+class HandedBack extends Error {}
 
 function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
@@ -83,45 +95,87 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
   const margin = deps.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
   const minimumStart = deps.minimumStartMs ?? DEFAULT_MINIMUM_START_MS;
   const now = deps.now ?? Date.now;
+  const failures = deps.failures ?? new FailureMemo();
+
+  /** Best effort: when it fails the message comes back after the queue's visibility timeout instead. */
+  const setVisibility = async (record: SQSRecord, seconds: number, why: string): Promise<boolean> => {
+    if (!deps.visibility) return false;
+    try {
+      await deps.visibility.setVisibility(record.receiptHandle, seconds);
+      return true;
+    } catch (error) {
+      logger.warn('Could not change the visibility of a message; it comes back after the queue visibility timeout', { messageId: record.messageId, why, error: error instanceof Error ? error.message : String(error) });
+      return false;
+    }
+  };
 
   return async (event, context) => {
+    const invokedAt = now();
     let handled = 0;
+    const started = new Set<string>();
 
-    const runTrial = async (trialId: string, messageId: string): Promise<void> => {
+    const runTrial = async (trialId: string, record: SQSRecord): Promise<void> => {
       const remaining = context.getRemainingTimeInMillis();
       if (handled > 1 && remaining < minimumStart) {
         throw new NotEnoughTimeError(`Only ${remaining} ms left in this invocation; message handed back to the queue`);
       }
-      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin });
-      logger.info('Trial message handled', { messageId, trialId, outcome: result.outcome, status: result.status });
+      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin, receipt: record.receiptHandle });
+      failures.clear(record.messageId);
+      if (result.outcome === 'parked') {
+        const seconds = handBackSeconds(result.resumeAt, now(), invokedAt);
+        await setVisibility(record, seconds, 'hand back a parked trial');
+        logger.info('Trial parked; its message is handed back to the queue', { messageId: record.messageId, trialId, visibleInSeconds: seconds });
+        throw new HandedBack(`Trial ${trialId} parked for ${seconds} s`);
+      }
+      logger.info('Trial message handled', { messageId: record.messageId, trialId, outcome: result.outcome, status: result.status });
     };
 
     const handleRecord = async (record: SQSRecord): Promise<void> => {
       handled += 1;
+      started.add(record.messageId);
       const messageId = record.messageId;
       try {
         const message = parseBody(record.body);
-        if (message.kind === 'trial') return await runTrial(message.trialId, messageId);
+        if (message.kind === 'trial') return await runTrial(message.trialId, record);
         if (!deps.fireSchedule) throw new PoisonMessage('Schedule firings are not handled by this worker');
         const trialId = await deps.fireSchedule(message.firing);
         if (trialId === undefined) {
           logger.info('Schedule firing started no trial', { messageId, scheduleId: message.firing.schedule_id });
           return;
         }
-        await runTrial(trialId, messageId);
+        await runTrial(trialId, record);
       } catch (error) {
+        if (error instanceof HandedBack) throw error;
         if (isPermanent(error)) {
           logger.error('Message cannot be processed; acknowledged without retry', { messageId, error: (error as Error).message, body: record.body.slice(0, 500) });
           return;
         }
-        if (error instanceof NotEnoughTimeError) logger.info(error.message, { messageId });
-        else logger.error('Message failed; it will be retried', { messageId, error: error instanceof Error ? error.message : String(error) });
+        if (error instanceof NotEnoughTimeError) {
+          logger.info(error.message, { messageId });
+          await setVisibility(record, 0, 'hand back an unstarted message');
+          throw error;
+        }
+        const attempt = failures.record(messageId);
+        const reason = error instanceof Error ? error.message : String(error);
+        if (attempt > MAX_CONSECUTIVE_FAILURES) {
+          // The group must not stay blocked: the message goes, and the watchdog ends its trial with the reason.
+          failures.clear(messageId);
+          logger.error('Message given up after repeated failures; acknowledged so the queue moves on', { messageId, attempts: attempt - 1, error: reason, body: record.body.slice(0, 500) });
+          return;
+        }
+        const delay = backoffSeconds(attempt);
+        await setVisibility(record, delay, 'back off after a failure');
+        logger.error('Message failed; it will be retried', { messageId, attempt, retryInSeconds: delay, error: reason });
         throw error;
       }
     };
 
     // One processor per invocation: its state (records, failures) must not leak between calls.
     const processor = new SqsFifoPartialProcessorAsync();
-    return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    const response = await processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    // Messages after a failure or hand-back were not started: make them visible again now, so
+    // they run as soon as the group's head allows instead of after the visibility timeout.
+    for (const record of event.Records) if (!started.has(record.messageId)) await setVisibility(record, 0, 'hand back an unstarted message');
+    return response;
   };
 }

@@ -5,6 +5,7 @@ import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
+import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
 import { optional, required } from '../config.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { makeExecutorSafety } from '../executor/safety-checks.js';
@@ -41,7 +42,11 @@ const cloud = createEventBridgeCloudScheduler({
   clock: systemClock,
 });
 
+// Hands parked trials back and backs off failed messages (ChangeMessageVisibility on the receipt).
+const queue = createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL'));
+
 const handleMessages = makeWorkerHandler({
+  visibility: queue,
   runTrial: makeRunTrial({
     experiments,
     trials,

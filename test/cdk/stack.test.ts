@@ -197,7 +197,7 @@ describe('KallistiStack', () => {
       });
     });
 
-    it('gives the worker the table, what it needs to re-arm a schedule and the settings of AWS steps, not the queue URL', () => {
+    it('gives the worker the table, what it needs to re-arm a schedule and the settings of AWS steps, and the queue URL it hands messages back with', () => {
       const { table, queue, scheduleDlq, schedulerRole } = ids(defaults);
       const env = (props(defaults, 'AWS::Lambda::Function', 'WorkerFunction')['Environment'] as { Variables: Record<string, unknown> }).Variables;
       expect(env).toEqual({
@@ -213,6 +213,7 @@ describe('KallistiStack', () => {
         KALLISTI_SCHEDULER_ROLE_ARN: getAtt(schedulerRole),
         KALLISTI_SCHEDULE_TARGET_ARN: getAtt(queue),
         KALLISTI_SCHEDULE_DLQ_ARN: getAtt(scheduleDlq),
+        KALLISTI_QUEUE_URL: { Ref: queue },
       });
     });
   });
@@ -256,12 +257,13 @@ describe('KallistiStack', () => {
 
     const schedulesArn = (stage: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/kallisti-${stage}/*`]] });
 
-    it('lets the API send to the FIFO queue and manage schedules of its group only, passing the scheduler role to Scheduler only', () => {
+    it('lets the API send to the FIFO queue (and wake a parked message) and manage schedules of its group only, passing the scheduler role to Scheduler only', () => {
       const { apiRole, queue, schedulerRole } = ids(defaults);
       const statements = roleStatements(defaults.template, apiRole);
       const sqs = statements.filter((st) => actions(st).some((a) => a.startsWith('sqs:')));
-      expect(sqs).toEqual([expect.objectContaining({ Resource: getAtt(queue) })]);
-      expect(actions(sqs[0] as StatementJson)).toContain('sqs:SendMessage');
+      expect(sqs.every((st) => JSON.stringify(st.Resource) === JSON.stringify(getAtt(queue)))).toBe(true);
+      expect(sqs.flatMap((st) => actions(st)).filter((a) => !a.startsWith('sqs:SendMessage') && a !== 'sqs:GetQueueAttributes' && a !== 'sqs:GetQueueUrl')).toEqual(['sqs:ChangeMessageVisibility']);
+      expect(sqs.flatMap((st) => actions(st))).toContain('sqs:SendMessage');
 
       const scheduler = statements.filter((st) => actions(st).some((a) => a.startsWith('scheduler:')));
       expect(scheduler).toHaveLength(1);

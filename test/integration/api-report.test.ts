@@ -222,7 +222,10 @@ describe('GET /report', () => {
       ['other', '20', 20],
     ]);
     expect(new Set(spied.sent.map((s) => s.command))).toEqual(new Set(['QueryCommand', 'GetCommand']));
-    const queries = spied.sent.filter((s) => s.command === 'QueryCommand');
+    // Index queries page through trials; each trial's record is one Query of its own partition.
+    const queries = spied.sent.filter((s) => s.command === 'QueryCommand' && s.input['IndexName'] !== undefined);
+    const records = spied.sent.filter((s) => s.command === 'QueryCommand' && s.input['IndexName'] === undefined);
+    expect(records.every((q) => q.input['KeyConditionExpression'] === 'pk = :pk')).toBe(true);
     expect(queries.every((q) => typeof q.input['Limit'] === 'number' && (q.input['Limit'] as number) <= 100)).toBe(true);
     // Counting reads every trial once (one page), rendering reads each experiment's in pages of 25.
     expect(queries.map((q) => [q.input['IndexName'], q.input['Limit']])).toEqual([

@@ -97,17 +97,36 @@ describe('/trial/{trial_id}', () => {
     expect((await api.call('GET', `/trial/${String(created['id'])}`)).status).toBe(200);
   });
 
-  it('PUT /stop moves a Scheduled trial to Stop Initiated, is idempotent, and is 403 once finished', async () => {
+  it('PUT /stop ends a Scheduled trial Stopped at once, and is 403 once finished', async () => {
     const created = (await api.call('POST', '/trial', { experiment: experimentId })).body as Body;
     const id = String(created['id']);
     const first = await api.call('PUT', `/trial/${id}/stop`);
     expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ id, status: 'Stop Initiated' });
-    expect((await api.call('PUT', `/trial/${id}/stop`)).body).toMatchObject({ status: 'Stop Initiated' });
-    await api.trials.transition(id, ['Stop Initiated'], 'Stopped');
+    expect(first.body).toMatchObject({ id, status: 'Stopped', executed_at: null, trial_record: { pre_steps: [], steps: [], post_steps: [] } });
+    expect(String((first.body as Body)['completed_at'])).toMatch(/^\d{4}-/);
+    const result = ((first.body as { trial_record: { result: { logs: string[] }[] } }).trial_record.result[0]?.logs ?? []).join(' ');
+    expect(result).toContain('no step was run');
     const late = await api.call('PUT', `/trial/${id}/stop`);
     expect(late.status).toBe(403);
     expect((late.body as Body)['message']).toContain('Stopped');
     expect((await api.call('PUT', '/trial/3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1/stop')).status).toBe(404);
+  });
+
+  it('PUT /stop moves an In Progress trial to Stop Initiated and is idempotent', async () => {
+    const id = String(((await api.call('POST', '/trial', { experiment: experimentId })).body as Body)['id']);
+    await api.trials.transition(id, ['Scheduled'], 'In Progress', { executed_at: new Date().toISOString() });
+    expect((await api.call('PUT', `/trial/${id}/stop`)).body).toMatchObject({ id, status: 'Stop Initiated' });
+    expect((await api.call('PUT', `/trial/${id}/stop`)).body).toMatchObject({ id, status: 'Stop Initiated' });
+  });
+
+  it('keeps the experiment as it was when the trial was created, whatever edits follow', async () => {
+    const before = (await api.call('GET', `/experiment/${experimentId}`)).body as Body;
+    const id = String(((await api.call('POST', '/trial', { experiment: experimentId })).body as Body)['id']);
+    const edit = await api.call('PATCH', `/experiment/${experimentId}`, { steps: [{ step: 'other', do: 'cm.wait', where: { time_in_seconds: 1 } }] });
+    expect(edit.status).toBe(200);
+
+    const trial = (await api.call('GET', `/trial/${id}`)).body as Body;
+    expect(trial['invocations']).toBe(0);
+    expect(trial['experiment_snapshot']).toMatchObject({ name: before['name'], steps: before['steps'], updated_at: before['updated_at'] });
   });
 });

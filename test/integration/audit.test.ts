@@ -68,7 +68,7 @@ describe('finished trials are immutable', () => {
       expect(await api.trials.transition(before.id, [status], to, { trial_record: tampered, completed_at: '2030-01-01T00:00:00.000Z', parameters: { forged: true } })).toBeUndefined();
       expect(await api.trials.transition(before.id, [...TRIAL_STATUSES], to, { trial_record: tampered })).toBeUndefined();
     }
-    expect(await api.trials.saveProgress(before.id, { trial_record: tampered })).toBeUndefined();
+    expect(await api.trials.updateRuntime(before.id, { slice: 'running', checkpoint: { phase: 'steps', index: 0, post_failed: [] }, lease_until: '2030-01-01T00:00:00.000Z' }, { replace: true })).toBeUndefined();
     await expect(api.trials.create({ ...before, status: 'Scheduled', trial_record: tampered })).rejects.toBeInstanceOf(ConflictError);
     expect(await api.trials.get(before.id)).toEqual(before);
   });

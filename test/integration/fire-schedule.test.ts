@@ -155,7 +155,7 @@ describe('fire-schedule', () => {
     expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(3);
   });
 
-  it('costs 2 reads and 3 writes per firing, none refused, for counted and forever schedules alike', async () => {
+  it('costs 2 reads and 4 writes per firing (the trial, its experiment snapshot), none refused, for counted and forever schedules alike', async () => {
     const counts: Record<string, number> = {};
     dynamo.documentClient.middlewareStack.add(
       (next, context) => async (args) => {
@@ -168,7 +168,7 @@ describe('fire-schedule', () => {
       const { schedule } = await setup(count);
       for (const key of Object.keys(counts)) delete counts[key];
       await fire(firing(schedule, 1));
-      expect(counts).toEqual({ GetItemCommand: 2, PutItemCommand: 2, UpdateItemCommand: 1 });
+      expect(counts).toEqual({ GetItemCommand: 2, PutItemCommand: 3, UpdateItemCommand: 1 });
     }
     dynamo.documentClient.middlewareStack.remove('countCommands');
   });

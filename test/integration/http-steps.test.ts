@@ -1,3 +1,4 @@
+import { stepContext } from '../support/step-context.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Step } from '../../functions/domain/experiment.js';
@@ -164,7 +165,7 @@ describe('http steps', () => {
   });
 
   it('outputs status, text, headers, response time and parsed body', async () => {
-    const output = await httpRequest.run({ url: `${base}/ok` }, { signal: new AbortController().signal, log: () => undefined });
+    const output = await httpRequest.run({ url: `${base}/ok` }, stepContext());
 
     expect(output).toEqual({
       status_code: 200,

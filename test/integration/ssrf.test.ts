@@ -1,3 +1,4 @@
+import { stepContext } from '../support/step-context.js';
 import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,7 +81,7 @@ beforeEach(() => {
   received.length = 0;
 });
 
-const context = () => ({ signal: new AbortController().signal, log: () => undefined });
+const context = () => stepContext();
 
 async function refusedQuickly(where: JsonObject, fragment = 'Refusing to connect'): Promise<string> {
   const started = Date.now();

@@ -24,6 +24,10 @@ export class RecordingQueue implements TrialQueue {
     }
     this.sent.push(trialId);
   }
+  readonly woken: { trialId: string; receipt: string | undefined }[] = [];
+  async wake(trialId: string, receipt: string | undefined): Promise<void> {
+    this.woken.push({ trialId, receipt });
+  }
 }
 
 /**

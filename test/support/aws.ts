@@ -1,7 +1,7 @@
 import type { Json, JsonObject } from '../../functions/domain/types.js';
 import { resetAwsClients } from '../../functions/modules/aws/runtime.js';
 import { awsSettingsFromEnv, setAwsSettings } from '../../functions/modules/aws/settings.js';
-import type { StepModule } from '../../functions/modules/types.js';
+import { StepSuspension, type StepModule } from '../../functions/modules/types.js';
 
 export const ROLE = 'arn:aws:iam::210987654321:role/chaos-target';
 
@@ -15,6 +15,7 @@ export function resetAws(): void {
 export async function runModule(module: StepModule, where: JsonObject, signal: AbortSignal = new AbortController().signal): Promise<{ output: Json; logs: string[] }> {
   const logs: string[] = [];
   const output = await module.run(where, { signal, log: (line) => logs.push(line) });
+  if (output instanceof StepSuspension) throw new Error(`${module.name} suspended; runModule expects it to finish`);
   return { output, logs };
 }
 

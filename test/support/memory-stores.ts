@@ -3,8 +3,9 @@ import { ConflictError, NotFoundError } from '../../functions/domain/errors.js';
 import type { Experiment, ExperimentDefinition } from '../../functions/domain/experiment.js';
 import { normaliseDefinition } from '../../functions/domain/experiment.js';
 import type { ScheduleTrialSummary } from '../../functions/domain/schedule.js';
-import { emptyTrialRecord, isFinal, type Trial, type TrialStatus } from '../../functions/domain/trial.js';
-import type { Clock, ExperimentStore, Page, PageRequest, TimeRange, TrialProgress, TrialStore } from '../../functions/ports.js';
+import { emptyTrialRecord, isFinal, RECORD_PHASES, type RecordPhase, type Trial, type TrialRecordEntry, type TrialRuntime, type TrialState, type TrialStatus } from '../../functions/domain/trial.js';
+import { RecordRejectedError } from '../../functions/domain/errors.js';
+import type { Clock, ExperimentStore, Page, PageRequest, TimeRange, TrialChanges, TrialStore } from '../../functions/ports.js';
 
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {
@@ -71,16 +72,26 @@ export class MemoryExperimentStore implements ExperimentStore {
 /** A store call that fails like an unreachable database. */
 export class StoreUnavailableError extends Error {}
 
-/** TrialStore in memory with the same conditional-write rules as the real one. */
+function stateOf(trial: Trial): TrialState {
+  const { trial_record: _record, experiment_snapshot: _snapshot, ...state } = structuredClone(trial);
+  return state;
+}
+
+/** DynamoDB's item limit, which the real store enforces on each record entry. */
+const MAX_ITEM_BYTES = 400 * 1024;
+
+/** TrialStore in memory with the same conditional-write rules as the real one (`items` holds each trial assembled). */
 export class MemoryTrialStore implements TrialStore {
   readonly items = new Map<string, Trial>();
   /** Every status change, in order, for assertions. */
   readonly transitions: { id: string; from: TrialStatus; to: TrialStatus }[] = [];
-  /** Number of saveProgress calls. */
-  progressWrites = 0;
+  /** Every record entry written, in order: `phase[index]`. */
+  readonly entryWrites: string[] = [];
+  /** Number of runtime writes (slice starts, checkpoints). */
+  runtimeWrites = 0;
   /** When set, every call throws (a store outage). */
   failing = false;
-  /** Called before each get (tests use it to inject a stop at a chosen moment). */
+  /** Called before each read of a trial (tests use it to inject a stop at a chosen moment). */
   onGet?: (id: string) => void;
 
   private check(): void {
@@ -100,6 +111,13 @@ export class MemoryTrialStore implements TrialStore {
     return trial && structuredClone(trial);
   }
 
+  async getState(id: string): Promise<TrialState | undefined> {
+    this.check();
+    this.onGet?.(id);
+    const trial = this.items.get(id);
+    return trial && stateOf(trial);
+  }
+
   async list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>> {
     this.check();
     const { from, to } = filter.range ?? {};
@@ -115,34 +133,54 @@ export class MemoryTrialStore implements TrialStore {
     return paginate(all.map((t) => ({ id: t.id, status: t.status, executed_at: t.executed_at })), page);
   }
 
-  async transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>> = {}): Promise<Trial | undefined> {
+  async transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes: TrialChanges = {}): Promise<TrialState | undefined> {
     this.check();
     const trial = this.items.get(id);
     if (!trial || isFinal(trial.status) || !from.includes(trial.status)) return undefined;
+    const { trial_record: entries, ...fields } = structuredClone(changes);
+    for (const phase of RECORD_PHASES) for (const [index, entry] of (entries?.[phase] ?? []).entries()) this.writeEntry(trial, phase, index, entry);
     this.transitions.push({ id, from: trial.status, to });
-    Object.assign(trial, structuredClone(changes), { status: to });
-    return structuredClone(trial);
+    Object.assign(trial, fields, { status: to });
+    if (isFinal(to) && fields.runtime === undefined) delete trial.runtime;
+    return stateOf(trial);
   }
 
-  async saveProgress(id: string, progress: TrialProgress): Promise<Trial | undefined> {
+  async putRecordEntry(id: string, phase: RecordPhase, index: number, entry: TrialRecordEntry): Promise<void> {
+    this.check();
+    const trial = this.items.get(id);
+    if (!trial) return;
+    if (JSON.stringify(entry).length > MAX_ITEM_BYTES) throw new RecordRejectedError(`Item size has exceeded the maximum allowed size (${phase}[${index}])`);
+    this.writeEntry(trial, phase, index, structuredClone(entry));
+  }
+
+  private writeEntry(trial: Trial, phase: RecordPhase, index: number, entry: TrialRecordEntry): void {
+    this.entryWrites.push(`${phase}[${index}]`);
+    trial.trial_record[phase][index] = entry;
+  }
+
+  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: { countInvocation?: boolean; replace?: boolean } = {}): Promise<TrialState | undefined> {
     this.check();
     const trial = this.items.get(id);
     if (!trial || (trial.status !== 'In Progress' && trial.status !== 'Stop Initiated')) return undefined;
-    this.progressWrites += 1;
-    trial.trial_record = structuredClone(progress.trial_record);
-    return structuredClone(trial);
+    if (!options.replace && !trial.runtime) return undefined;
+    const before = stateOf(trial);
+    this.runtimeWrites += 1;
+    const patch = Object.fromEntries(Object.entries(structuredClone(runtime)).filter(([, value]) => value !== undefined));
+    trial.runtime = options.replace ? (patch as unknown as TrialRuntime) : { ...(trial.runtime as TrialRuntime), ...patch };
+    if (options.countInvocation) trial.invocations = (trial.invocations ?? 0) + 1;
+    return before;
   }
 
-  async listUnfinished(page: PageRequest): Promise<Page<Trial>> {
+  async listUnfinished(page: PageRequest): Promise<Page<TrialState>> {
     this.check();
     const unfinished = [...this.items.values()]
       .filter((t) => !isFinal(t.status))
       .sort((a, b) => a.created_at.localeCompare(b.created_at))
-      .map((t) => structuredClone(t));
+      .map(stateOf);
     return paginate(unfinished, page);
   }
 
-  /** What the stop API does: a direct status change, outside the executor. */
+  /** What the stop API does to a running trial: a direct status change, outside the executor. */
   requestStop(id: string): void {
     const trial = this.items.get(id);
     if (trial && (trial.status === 'Scheduled' || trial.status === 'In Progress')) {

@@ -28,6 +28,7 @@ function testModules(calls: string[], clock: FakeClock, trials: MemoryTrialStore
       name: 'test.ok',
       description: 'ok',
       whereSchema: loose,
+      maxRunMs: () => 1000,
       async run(where, context) {
         calls.push(String(where['name'] ?? 'ok'));
         context.log(`echo ${JSON.stringify(where)}`);
@@ -38,6 +39,7 @@ function testModules(calls: string[], clock: FakeClock, trials: MemoryTrialStore
       name: 'test.fail',
       description: 'fail',
       whereSchema: loose,
+      maxRunMs: () => 1000,
       async run(where) {
         calls.push(String(where['name'] ?? 'fail'));
         throw new StepFailedError('boom', { status_code: 500 });
@@ -47,6 +49,7 @@ function testModules(calls: string[], clock: FakeClock, trials: MemoryTrialStore
       name: 'test.advance',
       description: 'advance',
       whereSchema: { type: 'object', required: ['ms'], properties: { ms: { type: 'number' } } },
+      maxRunMs: (where) => Number(where['ms']),
       async run(where) {
         calls.push(`advance ${String(where['ms'])}`);
         clock.advance(Number(where['ms']));
@@ -67,6 +70,7 @@ function testModules(calls: string[], clock: FakeClock, trials: MemoryTrialStore
       name: 'test.hang',
       description: 'never ends and ignores its signal',
       whereSchema: loose,
+      maxRunMs: () => 10,
       async run() {
         calls.push('hang');
         return new Promise(() => undefined);
@@ -124,28 +128,22 @@ describe('runTrial', () => {
     for (const line of allLines(trial)) expect(line).toMatch(LINE);
   });
 
-  it('saves progress once per quick step, when it ends', async () => {
+  it('writes the record entry of each step once, when it ends, and the result last', async () => {
     const f = await setup({ steps: [s('one'), s('two')] });
-    const seen: number[] = [];
-    const save = f.trials.saveProgress.bind(f.trials);
-    f.trials.saveProgress = async (id, progress) => {
-      seen.push(progress.trial_record.steps.length);
-      return save(id, progress);
-    };
 
     await f.runTrial(f.trial.id);
 
-    expect(seen).toEqual([1, 2]);
+    expect(f.trials.entryWrites).toEqual(['steps[0]', 'steps[1]', 'result[0]']);
   });
 
   it('also saves the start of a step that is still running after a moment, so GET /trial shows it in progress', async () => {
     const f = await setup({ steps: [{ step: 'long', do: 'cm.wait', where: { time_in_seconds: 0.2 } }] });
     const runTrial = makeRunTrial({ trials: f.trials, experiments: f.experiments, registry: new ModuleRegistry(DEFAULT_MODULES), clock: f.clock, stopPollMs: 1000, startMarkerDelayMs: 20, logger: silent });
     const seen: string[][] = [];
-    const save = f.trials.saveProgress.bind(f.trials);
-    f.trials.saveProgress = async (id, progress) => {
-      seen.push(messages(progress.trial_record.steps[0]));
-      return save(id, progress);
+    const put = f.trials.putRecordEntry.bind(f.trials);
+    f.trials.putRecordEntry = async (id, phase, index, entry) => {
+      if (phase === 'steps') seen.push(messages(entry));
+      return put(id, phase, index, entry);
     };
 
     await runTrial(f.trial.id);
@@ -255,6 +253,17 @@ describe('runTrial', () => {
 
     await expect(f.runTrial(f.trial.id)).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
     expect(f.calls).toEqual(['main']);
+  });
+
+  it('runs the experiment snapshot the trial was created with, not the experiment as edited since', async () => {
+    const f = await setup({ parameters: { who: 'old' }, steps: [s('stale')] });
+    const snapshot = { name: 'as created', description: '', parameters: { who: 'snapshot' }, pre_steps: [], steps: [s('{{ who }}')], post_steps: [s('undo')], updated_at: '2024-05-01T00:00:00.000Z' };
+    const stored = f.trials.items.get(f.trial.id) as Trial;
+    stored.experiment_snapshot = snapshot;
+    f.experiments.items.clear();
+
+    await expect(f.runTrial(f.trial.id)).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+    expect(f.calls).toEqual(['snapshot', 'undo']);
   });
 
   it('ends Invalid when the experiment does not exist at all', async () => {
@@ -377,7 +386,7 @@ describe('runTrial', () => {
 
       expect(f.calls).toEqual(['undo']);
       const trial = f.stored();
-      expect(messages(trial.trial_record.steps[1]).at(-1)).toBe('Interrupted: the worker running this step stopped.');
+      expect(messages(trial.trial_record.steps[1]).at(-1)).toBe('Interrupted: the worker running this step stopped; it is not run again.');
       expect(resultMessages(trial)).toEqual(['Trial Failed: the run was interrupted at step 2 ("two") when its worker stopped; main steps are not run again.']);
       expect(trial.executed_at).toBe('2024-05-01T11:59:00.000Z');
       expect(f.trials.transitions.map((t) => `${t.from}→${t.to}`)).toEqual(['In Progress→Failed']);
@@ -395,7 +404,7 @@ describe('runTrial', () => {
       expect(resultMessages(f.stored())[0]).toContain('interrupted at step 2 ("two")');
     });
 
-    it('resumes post steps from the one that was interrupted', async () => {
+    it('never starts an interrupted post step again: marks it interrupted and runs the ones after it', async () => {
       const at = '[2024-05-01T11:59:00.000Z - INFO] ';
       const f = await setup(
         { steps: [s('main')], post_steps: [s('undo-1'), s('undo-2'), s('undo-3')] },
@@ -416,7 +425,9 @@ describe('runTrial', () => {
 
       await expect(f.runTrial(f.trial.id)).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
 
-      expect(f.calls).toEqual(['undo-2', 'undo-3']);
+      expect(f.calls).toEqual(['undo-3']);
+      expect(messages(f.stored().trial_record.post_steps[1]).at(-1)).toBe('Interrupted: the worker running this step stopped; it is not run again.');
+      expect(f.stored().trial_record.post_steps).toHaveLength(3);
       expect(resultMessages(f.stored())[0]).toContain('interrupted at post step 2 ("undo-2")');
     });
 
@@ -444,41 +455,68 @@ describe('runTrial', () => {
     });
   });
 
-  describe('time budget', () => {
-    it('does not start a step once the deadline has passed, runs post steps and ends Failed', async () => {
-      const f = await setup({ steps: [s('slow', 'test.advance', { ms: 15_000 }), s('next')], post_steps: [s('undo')] });
-      const deadline = f.clock.now().getTime() + 10_000;
+  describe('slices', () => {
+    it('parks between steps when the next one cannot fit, and goes on from there in the next slice', async () => {
+      const f = await setup({ steps: [s('slow', 'test.advance', { ms: 15_000 }), s('next', 'test.advance', { ms: 5000 })], post_steps: [s('undo')] });
 
-      await expect(f.runTrial(f.trial.id, { deadline })).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+      const first = await f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 16_000, receipt: 'r-1' });
+      expect(first).toEqual({ outcome: 'parked', status: 'In Progress', resumeAt: f.clock.now().getTime() });
+      expect(f.stored().runtime).toMatchObject({ slice: 'parked', receipt: 'r-1', checkpoint: { phase: 'steps', index: 1 } });
 
-      expect(f.calls).toEqual(['advance 15000', 'undo']);
-      expect(resultMessages(f.stored())).toEqual(['Trial Failed: time budget exhausted before step 2 ("next"); it was not started.']);
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 60_000 })).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+      expect(f.calls).toEqual(['advance 15000', 'advance 5000', 'undo']);
+      expect(f.stored().invocations).toBe(2);
+      expect(f.stored().runtime).toBeUndefined();
     });
 
-    it('does not start a wait that cannot end before the deadline', async () => {
-      const f = await setup({ steps: [s('quick'), { step: 'long', do: 'cm.wait', where: { time_in_seconds: 60 } }], post_steps: [s('undo')] });
-      const deadline = f.clock.now().getTime() + 10_000;
+    it('hands a long wait back to the queue until it ends, then finishes it', async () => {
+      const f = await setup({ steps: [s('quick'), { step: 'long', do: 'cm.wait', where: { time_in_seconds: 3600 } }, s('after')], post_steps: [s('undo')] });
+      const start = f.clock.now().getTime();
 
-      await expect(f.runTrial(f.trial.id, { deadline })).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+      await expect(f.runTrial(f.trial.id, { deadline: start + 600_000 })).resolves.toEqual({ outcome: 'parked', status: 'In Progress', resumeAt: start + 3_600_000 });
+      expect(messages(f.stored().trial_record.steps[1])).toEqual(['Starting cm.wait step "long".', 'Waiting 3600 second(s).']);
+      f.clock.advance(3_600_000);
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 600_000 })).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
 
-      expect(f.calls).toEqual(['quick', 'undo']);
-      expect(resultMessages(f.stored())[0]).toBe('Trial Failed: time budget exhausted before step 2 ("long"); it was not started.');
+      expect(f.calls).toEqual(['quick', 'after', 'undo']);
+      expect(messages(f.stored().trial_record.steps[1]).slice(-2)).toEqual(['Result: {"waited_seconds":3600}', 'Completed.']);
     });
 
-    it('interrupts a step still running at the deadline', async () => {
+    it('ends a step still running at the end of its slice Failed, and still runs the post steps', async () => {
       const f = await setup({ steps: [s('stuck', 'test.hang')], post_steps: [s('undo')] });
-      const deadline = f.clock.now().getTime() + 30;
 
-      await expect(f.runTrial(f.trial.id, { deadline })).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 30 })).resolves.toMatchObject({ outcome: 'parked' });
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 60_000 })).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
 
       expect(f.calls).toEqual(['hang', 'undo']);
-      expect(resultMessages(f.stored())).toEqual(['Trial Failed: time budget exhausted during step 1 ("stuck").']);
+      expect(resultMessages(f.stored())).toEqual(['Trial Failed: step 1 ("stuck") ran past the end of its slice.']);
     });
 
-    it('runs every step when the budget is enough', async () => {
+    it('fails a step that could not fit even in a fresh slice, without starting it', async () => {
+      const f = await setup({ steps: [s('huge', 'test.advance', { ms: 120_000 })], post_steps: [s('undo')] });
+
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 60_000 })).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+
+      expect(f.calls).toEqual(['undo']);
+      expect(resultMessages(f.stored())).toEqual(['Trial Failed: step 1 ("huge") cannot fit in one worker invocation.']);
+    });
+
+    it('runs every step in one slice when the budget is enough', async () => {
       const f = await setup({ steps: [s('a', 'test.advance', { ms: 1000 }), s('b', 'test.advance', { ms: 1000 })] });
 
       await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 60_000 })).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+      expect(f.stored().invocations).toBe(1);
+    });
+
+    it('stops a trial parked in a long wait when it comes back, running its post steps', async () => {
+      const f = await setup({ steps: [{ step: 'long', do: 'cm.wait', where: { time_in_seconds: 7200 } }, s('after')], post_steps: [s('undo')] });
+      await f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 600_000 });
+      f.trials.requestStop(f.trial.id);
+
+      await expect(f.runTrial(f.trial.id, { deadline: f.clock.now().getTime() + 600_000 })).resolves.toEqual({ outcome: 'ran', status: 'Stopped' });
+      expect(f.calls).toEqual(['undo']);
+      expect(messages(f.stored().trial_record.steps[0]).at(-1)).toBe('Stopped: a stop was requested while the step waited.');
+      expect(resultMessages(f.stored())).toEqual(['Trial Stopped: a stop was requested during step 1 ("long").']);
     });
   });
 
@@ -490,10 +528,13 @@ describe('runTrial', () => {
       await expect(f.runTrial(f.trial.id)).rejects.toBeInstanceOf(StoreUnavailableError);
     });
 
-    it('keeps running when a progress write fails', async () => {
+    it('retries a record entry write that fails for a moment', async () => {
       const f = await setup({ steps: [s('one'), s('two')] });
-      f.trials.saveProgress = async () => {
-        throw new StoreUnavailableError('down for a moment');
+      const put = f.trials.putRecordEntry.bind(f.trials);
+      let failures = 1;
+      f.trials.putRecordEntry = async (...args) => {
+        if (failures-- > 0) throw new StoreUnavailableError('down for a moment');
+        return put(...args);
       };
 
       await expect(f.runTrial(f.trial.id)).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });

@@ -5,6 +5,7 @@ describe('trial state machine', () => {
     ['Scheduled', 'In Progress'],
     ['Scheduled', 'Stop Initiated'],
     ['Scheduled', 'Invalid'],
+    ['Scheduled', 'Stopped'],
     ['In Progress', 'Succeeded'],
     ['In Progress', 'Failed'],
     ['In Progress', 'Aborted'],
@@ -23,7 +24,7 @@ describe('trial state machine', () => {
     ['Stop Initiated', 'In Progress'],
     ['Stop Initiated', 'Succeeded'],
     ['Scheduled', 'Succeeded'],
-    ['Scheduled', 'Stopped'],
+    ['Scheduled', 'Failed'],
   ])('refuses %s → %s', (from, to) => {
     expect(canTransition(from, to)).toBe(false);
     expect(() => assertTransition(from, to)).toThrow(IllegalTransitionError);
@@ -39,8 +40,8 @@ describe('trial state machine', () => {
     expect(allowedSources('In Progress')).toEqual(['Scheduled']);
   });
 
-  it('lets only a Stop Initiated trial end Stopped', () => {
-    expect(allowedSources('Stopped')).toEqual(['Stop Initiated']);
+  it('lets a Scheduled trial (stopped before it ran) or a Stop Initiated one end Stopped', () => {
+    expect(allowedSources('Stopped')).toEqual(['Scheduled', 'Stop Initiated']);
   });
 
   it('lists the sources a stop request may come from', () => {

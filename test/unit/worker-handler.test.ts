@@ -81,8 +81,8 @@ describe('worker handler', () => {
     await expect(handler(event(trialBody('t1'), trialBody('t2')), context(300_000))).resolves.toEqual({ batchItemFailures: [] });
 
     expect(runTrial.calls).toEqual([
-      { id: 't1', options: { deadline: 1_240_000 } },
-      { id: 't2', options: { deadline: 1_240_000 } },
+      { id: 't1', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-1' } },
+      { id: 't2', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-2' } },
     ]);
   });
 
@@ -225,6 +225,54 @@ describe('worker handler', () => {
 
       expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(batch.Records.slice(1).map((r) => r.messageId));
       expect(runTrial.calls).toEqual([]);
+    });
+  });
+
+  describe('hand-backs and backoff', () => {
+    function recordingVisibility(): { calls: [string, number][]; setVisibility(receipt: string, seconds: number): Promise<void> } {
+      const calls: [string, number][] = [];
+      return { calls, setVisibility: async (receipt, seconds) => void calls.push([receipt, seconds]) };
+    }
+
+    it('hands a parked trial back until it can go on and keeps its message, making later ones visible again', async () => {
+      const visibility = recordingVisibility();
+      const parked: RunTrial = async () => ({ outcome: 'parked', status: 'In Progress', resumeAt: 1_000_000 + 3_600_000 });
+      const handler = makeWorkerHandler({ runTrial: parked, logger: recordingLogger(), visibility, now: () => 1_000_000 });
+      const batch = event(trialBody('t1'), trialBody('t2'));
+
+      const response = await handler(batch, context());
+
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(batch.Records.map((r) => r.messageId));
+      expect(visibility.calls).toEqual([
+        ['AQEB-receipt-1', 3600],
+        ['AQEB-receipt-2', 0],
+      ]);
+    });
+
+    it('never asks for more than SQS allows: 12 hours from the receipt, less a margin', async () => {
+      const visibility = recordingVisibility();
+      const parked: RunTrial = async () => ({ outcome: 'parked', status: 'In Progress', resumeAt: 1_000_000 + 24 * 3_600_000 });
+      const handler = makeWorkerHandler({ runTrial: parked, logger: recordingLogger(), visibility, now: () => 1_000_000 });
+
+      await handler(event(trialBody('t1')), context());
+
+      expect(visibility.calls).toEqual([['AQEB-receipt-1', 12 * 3600 - 300]]);
+    });
+
+    it('backs off 15 s, 30 s, 60 s on repeated failures, then gives the message up so the group goes on', async () => {
+      const visibility = recordingVisibility();
+      const logger = recordingLogger();
+      const runTrial = fakeRunTrial({ t1: new StoreUnavailableError('trial store unavailable') });
+      const handler = makeWorkerHandler({ runTrial, logger, visibility });
+      const batch = event(trialBody('t1'));
+
+      const responses = [];
+      for (let i = 0; i < 9; i += 1) responses.push(await handler(batch, context()));
+
+      expect(visibility.calls.map(([, seconds]) => seconds)).toEqual([15, 30, 60, 120, 240, 480, 900, 900]);
+      expect(responses.slice(0, 8).every((r) => r.batchItemFailures.length === 1)).toBe(true);
+      expect(responses[8]).toEqual({ batchItemFailures: [] });
+      expect(logger.errors.at(-1)).toBe('Message given up after repeated failures; acknowledged so the queue moves on');
     });
   });
 

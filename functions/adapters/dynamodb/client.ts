@@ -17,3 +17,8 @@ export function createDocumentClient(config: DynamoDBClientConfig = {}): DynamoD
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
+
+/** DynamoDB refused the request itself (an item too large, a bad value): retrying the same write cannot help. */
+export function isValidationException(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ValidationException';
+}

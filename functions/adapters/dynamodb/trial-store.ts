@@ -1,21 +1,66 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../../domain/errors.js';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError, RecordRejectedError } from '../../domain/errors.js';
 import type { ScheduleTrialSummary } from '../../domain/schedule.js';
-import { isFinal, type Trial, type TrialStatus } from '../../domain/trial.js';
-import type { Page, PageRequest, TimeRange, TrialProgress, TrialStore } from '../../ports.js';
-import { isConditionalCheckFailed } from './client.js';
+import { emptyTrialRecord, isFinal, RECORD_PHASES, type ExperimentSnapshot, type RecordPhase, type Trial, type TrialRecord, type TrialRecordEntry, type TrialRuntime, type TrialState, type TrialStatus } from '../../domain/trial.js';
+import type { Page, PageRequest, TimeRange, TrialChanges, TrialStore } from '../../ports.js';
+import { isConditionalCheckFailed, isValidationException } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
 import { INDEXES, KEY, type IndexDef } from './table.js';
 
 const TYPE = 'TRIAL';
 const UNFINISHED = 'UNFINISHED';
-const key = (id: string) => ({ pk: `TRIAL#${id}`, sk: TYPE });
+const SNAPSHOT = 'SNAPSHOT';
+const RECORD = 'RECORD#';
+const partition = (id: string) => `TRIAL#${id}`;
+const key = (id: string) => ({ pk: partition(id), sk: TYPE });
+/** `RECORD#<list number>#<index>`: the entries of a trial sort in record order under its partition. */
+const entryKey = (id: string, phase: RecordPhase, index: number) => ({ pk: partition(id), sk: `${RECORD}${RECORD_PHASES.indexOf(phase)}#${String(index).padStart(6, '0')}` });
 const STORAGE_ATTRIBUTES = new Set(['pk', 'sk', 'type', ...Object.values(INDEXES).flatMap((i) => [i.pk, i.sk])]);
+/** Parallel reads when a list page assembles the records of its trials. */
+const ASSEMBLY_CONCURRENCY = 10;
+const BATCH_GET_MAX = 100;
 
-function toTrial(item: Record<string, unknown>): Trial {
+function toState(item: Record<string, unknown>): TrialState {
   const trial: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!STORAGE_ATTRIBUTES.has(name)) trial[name] = value;
-  return trial as unknown as Trial;
+  // `trial_record` on the item itself is the layout of trials written before entries had items of their own.
+  for (const [name, value] of Object.entries(item)) if (!STORAGE_ATTRIBUTES.has(name) && name !== 'trial_record') trial[name] = value;
+  return trial as unknown as TrialState;
+}
+
+/** Assembles the items under a trial's partition (trial, snapshot, entries) into the trial. */
+function assemble(items: Record<string, unknown>[]): Trial | undefined {
+  const main = items.find((item) => item['sk'] === TYPE);
+  if (!main) return undefined;
+  const legacy = main['trial_record'] as TrialRecord | undefined;
+  const record: TrialRecord = legacy ? structuredClone(legacy) : emptyTrialRecord();
+  for (const item of items) {
+    const sk = String(item['sk']);
+    if (!sk.startsWith(RECORD)) continue;
+    const phase = item['phase'] as RecordPhase;
+    const index = Number(item['index']);
+    // The entry as written (its own fields, `truncated` included), without the storage keys.
+    const { pk: _pk, sk: _sk, phase: _phase, index: _index, ...entry } = item;
+    record[phase][index] = entry as unknown as TrialRecordEntry;
+  }
+  for (const phase of RECORD_PHASES) record[phase] = record[phase].filter((entry) => entry !== undefined);
+  const trial: Trial = { ...toState(main), trial_record: record };
+  const snapshot = items.find((item) => item['sk'] === SNAPSHOT);
+  if (snapshot) trial.experiment_snapshot = snapshot['snapshot'] as ExperimentSnapshot;
+  return trial;
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next;
+      next += 1;
+      results[index] = await map(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 export class DynamoTrialStore implements TrialStore {
@@ -25,9 +70,10 @@ export class DynamoTrialStore implements TrialStore {
   ) {}
 
   async create(trial: Trial): Promise<void> {
+    const { trial_record: record, experiment_snapshot: snapshot, ...state } = trial;
     const order = `${trial.created_at}#${trial.id}`;
     const item: Record<string, unknown> = {
-      ...trial,
+      ...state,
       ...key(trial.id),
       type: TYPE,
       [INDEXES.byType.pk]: TYPE,
@@ -43,32 +89,64 @@ export class DynamoTrialStore implements TrialStore {
       item[INDEXES.unfinished.pk] = UNFINISHED;
       item[INDEXES.unfinished.sk] = order;
     }
+    // The snapshot goes first and never overwrites: a retried create keeps the first one,
+    // and the trial item only ever points at a snapshot that exists.
+    if (snapshot) {
+      try {
+        await this.client.send(new PutCommand({ TableName: this.tableName, Item: { pk: partition(trial.id), sk: SNAPSHOT, snapshot }, ConditionExpression: 'attribute_not_exists(pk)' }));
+      } catch (error) {
+        if (!isConditionalCheckFailed(error)) throw error;
+      }
+    }
     try {
       await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
     } catch (error) {
       if (isConditionalCheckFailed(error)) throw new ConflictError(`Trial ${trial.id} already exists`, { cause: error });
       throw error;
     }
+    // Entries only once the trial is ours: a create that loses to an existing trial writes nothing of it.
+    await this.putEntries(trial.id, record);
   }
 
   async get(id: string): Promise<Trial | undefined> {
-    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(id), ConsistentRead: true }));
-    return Item ? toTrial(Item) : undefined;
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': partition(id) },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      start = result.LastEvaluatedKey;
+    } while (start);
+    return assemble(items);
   }
 
-  async transition(
-    id: string,
-    from: readonly TrialStatus[],
-    to: TrialStatus,
-    changes: Partial<Pick<Trial, 'executed_at' | 'completed_at' | 'trial_record' | 'parameters'>> = {},
-  ): Promise<Trial | undefined> {
+  async getState(id: string): Promise<TrialState | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(id), ConsistentRead: true }));
+    return Item ? toState(Item) : undefined;
+  }
+
+  async transition(id: string, from: readonly TrialStatus[], to: TrialStatus, changes: TrialChanges = {}): Promise<TrialState | undefined> {
     // A finished trial is an audit record: whatever the caller names as its current status, it never moves again.
     const live = from.filter((status) => !isFinal(status));
     if (live.length === 0) return undefined;
+    const { trial_record: entries, ...fields } = changes;
+    if (entries) {
+      // Entries only of a trial that can still take them: a late writer never adds to a finished record.
+      const current = await this.getState(id);
+      if (!current || !live.includes(current.status)) return undefined;
+      await this.putEntries(id, entries);
+    }
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':to': to };
     const sets = ['#status = :to'];
-    for (const [field, value] of Object.entries(changes)) {
+    for (const [field, value] of Object.entries(fields)) {
       if (value === undefined) continue;
       names[`#${field}`] = field;
       values[`:${field}`] = value;
@@ -78,7 +156,7 @@ export class DynamoTrialStore implements TrialStore {
       values[`:from${i}`] = status;
       return `:from${i}`;
     });
-    const remove = isFinal(to) ? ` REMOVE ${INDEXES.unfinished.pk}, ${INDEXES.unfinished.sk}` : '';
+    const remove = isFinal(to) ? ` REMOVE ${INDEXES.unfinished.pk}, ${INDEXES.unfinished.sk}${fields.runtime === undefined ? ', runtime' : ''}` : '';
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
@@ -92,30 +170,64 @@ export class DynamoTrialStore implements TrialStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return Attributes ? toTrial(Attributes) : undefined;
+      return Attributes ? toState(Attributes) : undefined;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
 
-  async saveProgress(id: string, progress: TrialProgress): Promise<Trial | undefined> {
+  async putRecordEntry(id: string, phase: RecordPhase, index: number, entry: TrialRecordEntry): Promise<void> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...entry, ...entryKey(id, phase, index), phase, index } }));
+    } catch (error) {
+      if (isValidationException(error)) throw new RecordRejectedError(`The store refused the record entry of ${phase}[${index}]: ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: { countInvocation?: boolean; replace?: boolean } = {}): Promise<TrialState | undefined> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':running': 'In Progress', ':stopping': 'Stop Initiated' };
+    const sets: string[] = [];
+    if (options.replace) {
+      values[':runtime'] = runtime;
+      sets.push('runtime = :runtime');
+    } else {
+      for (const [field, value] of Object.entries(runtime)) {
+        if (value === undefined) continue;
+        names[`#${field}`] = field;
+        values[`:${field}`] = value;
+        sets.push(`runtime.#${field} = :${field}`);
+      }
+    }
+    if (options.countInvocation) {
+      values[':zero'] = 0;
+      values[':one'] = 1;
+      sets.push('invocations = if_not_exists(invocations, :zero) + :one');
+    }
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key(id),
-          UpdateExpression: 'SET trial_record = :record',
-          ConditionExpression: 'attribute_exists(pk) AND #status IN (:running, :stopping)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':record': progress.trial_record, ':running': 'In Progress', ':stopping': 'Stop Initiated' },
-          ReturnValues: 'ALL_NEW',
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (:running, :stopping)${options.replace ? '' : ' AND attribute_exists(runtime)'}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return Attributes ? toTrial(Attributes) : undefined;
+      return Attributes ? toState(Attributes) : undefined;
     } catch (error) {
       if (isConditionalCheckFailed(error)) return undefined;
       throw error;
+    }
+  }
+
+  private async putEntries(id: string, record: Partial<TrialRecord> | undefined): Promise<void> {
+    for (const phase of RECORD_PHASES) {
+      for (const [index, entry] of (record?.[phase] ?? []).entries()) await this.putRecordEntry(id, phase, index, entry);
     }
   }
 
@@ -156,10 +268,14 @@ export class DynamoTrialStore implements TrialStore {
     return { items: (result.Items ?? []).map(map), nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
-  list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>> {
-    return filter.experiment
-      ? this.query(INDEXES.byExperiment, `EXPERIMENT#${filter.experiment}`, page, true, toTrial, filter.range)
-      : this.query(INDEXES.byType, TYPE, page, true, toTrial, filter.range);
+  async list(filter: { experiment?: string; range?: TimeRange }, page: PageRequest): Promise<Page<Trial>> {
+    const ids = (item: Record<string, unknown>) => String(item['pk']).slice('TRIAL#'.length);
+    const keys = filter.experiment
+      ? await this.query(INDEXES.byExperiment, `EXPERIMENT#${filter.experiment}`, page, true, ids, filter.range)
+      : await this.query(INDEXES.byType, TYPE, page, true, ids, filter.range);
+    // Each trial's record lives under its own partition: one Query per trial, a few at a time.
+    const trials = await mapLimited(keys.items, ASSEMBLY_CONCURRENCY, (id) => this.get(id));
+    return { items: trials.filter((trial): trial is Trial => trial !== undefined), nextToken: keys.nextToken };
   }
 
   listBySchedule(scheduleId: string, page: PageRequest): Promise<Page<ScheduleTrialSummary>> {
@@ -170,14 +286,19 @@ export class DynamoTrialStore implements TrialStore {
     }));
   }
 
-  async listUnfinished(page: PageRequest): Promise<Page<Trial>> {
-    const keys = await this.query(INDEXES.unfinished, UNFINISHED, page, false, (item) => String(item['pk']).slice('TRIAL#'.length));
-    // The index is keys-only (small and cheap); this list is read once at local start-up.
-    const trials: Trial[] = [];
-    for (const id of keys.items) {
-      const trial = await this.get(id);
-      if (trial && !isFinal(trial.status)) trials.push(trial);
+  async listUnfinished(page: PageRequest): Promise<Page<TrialState>> {
+    const keys = await this.query(INDEXES.unfinished, UNFINISHED, page, false, (item) => key(String(item['pk']).slice('TRIAL#'.length)));
+    // The index is keys-only (small and cheap); the trial items come in one batch read.
+    const found = new Map<string, TrialState>();
+    for (let i = 0; i < keys.items.length; i += BATCH_GET_MAX) {
+      let request: Record<string, { Keys: Record<string, unknown>[]; ConsistentRead: boolean }> | undefined = { [this.tableName]: { Keys: keys.items.slice(i, i + BATCH_GET_MAX), ConsistentRead: true } };
+      while (request && Object.keys(request).length > 0) {
+        const result = await this.client.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item['pk']), toState(item));
+        request = result.UnprocessedKeys as typeof request;
+      }
     }
+    const trials = keys.items.map((k) => found.get(k.pk)).filter((trial): trial is TrialState => trial !== undefined && !isFinal(trial.status));
     return { items: trials, nextToken: keys.nextToken };
   }
 }

@@ -10,6 +10,14 @@ export interface LocalTrialQueueDeps {
   maxAttempts?: number;
   /** Pause between attempts; default 1000 ms. */
   retryDelayMs?: number;
+  /**
+   * Time budget of one slice (KALLISTI_WORKER_BUDGET_SECONDS): the worker then
+   * checkpoints and goes on in a new slice exactly as the Lambda worker does.
+   * Undefined = no budget: a trial runs in one slice (long waits just sleep).
+   */
+  budgetMs?: number;
+  /** Epoch ms (the executor's clock). */
+  now?: () => number;
 }
 
 const PAGE_SIZE = 100;
@@ -17,7 +25,8 @@ const PAGE_SIZE = 100;
 
 /**
  * Local mode's stand-in for the FIFO queue and its consumer: trials run one at a
- * time, in the order they were enqueued. The store is the durable queue — `start()`
+ * time, in the order they were enqueued. A trial that parks (a long wait, or the
+ * slice budget spent) stays at the head until it can go on, as its message would. The store is the durable queue — `start()`
  * picks up every unfinished trial left from before a restart, oldest first — so an
  * in-memory list is enough for the rest.
  */
@@ -28,14 +37,27 @@ export class LocalTrialQueue implements TrialQueue {
   private readonly logger: ExecutorLogger;
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
+  private readonly budgetMs: number | undefined;
+  private readonly now: () => number;
   private started = false;
   private stopping = false;
   private loop: Promise<void> | undefined;
+  /** Fires on shutdown: the running trial checkpoints at its next step or wait boundary. */
+  private yieldController = new AbortController();
+  /** The parked head of the queue, while it waits for its resume time. */
+  private parked: { trialId: string; wake: () => void } | undefined;
 
   constructor(private readonly deps: LocalTrialQueueDeps) {
     this.logger = deps.logger ?? consoleLogger;
     this.maxAttempts = deps.maxAttempts ?? 3;
     this.retryDelayMs = deps.retryDelayMs ?? 1000;
+    this.budgetMs = deps.budgetMs;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** A stop request for a parked trial: it goes on now (and stops) instead of at its resume time. */
+  async wake(trialId: string): Promise<void> {
+    if (this.parked?.trialId === trialId) this.parked.wake();
   }
 
   /** Queues a trial; it runs after every trial queued before it. */
@@ -63,15 +85,27 @@ export class LocalTrialQueue implements TrialQueue {
     [...unfinished, ...queued].forEach((id) => this.add(id));
     this.started = true;
     this.stopping = false;
+    this.yieldController = new AbortController();
     this.kick();
     return unfinished.length;
   }
 
-  /** Stops taking trials off the queue; resolves when the one running (if any) ends. Queued ones stay in the store. */
+  /**
+   * Stops taking trials off the queue. The running trial saves its checkpoint at its
+   * next step or wait boundary (it goes on after a restart); resolves once it has.
+   * Queued trials stay in the store.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.started = false;
+    this.yieldController.abort();
+    this.parked?.wake();
     await this.loop;
+  }
+
+  /** Whether a trial is queued or running here (the watchdog leaves those alone). */
+  holds(trialId: string): boolean {
+    return this.known.has(trialId);
   }
 
   /** Resolves once the queue is empty and nothing runs. */
@@ -112,22 +146,47 @@ export class LocalTrialQueue implements TrialQueue {
     }
   }
 
+  /** Runs a trial slice after slice, waiting between them as the queue would; parks it on shutdown. */
   private async runWithRetries(trialId: string): Promise<void> {
-    for (let attempt = 1; ; attempt += 1) {
+    for (let attempt = 1; ; ) {
       try {
-        const result = await this.deps.runTrial(trialId);
-        this.logger.info('Trial handled', { trialId, outcome: result.outcome, status: result.status });
-        return;
+        const deadline = this.budgetMs === undefined ? undefined : this.now() + this.budgetMs;
+        const result = await this.deps.runTrial(trialId, { ...(deadline !== undefined && { deadline }), yieldSignal: this.yieldController.signal });
+        attempt = 1;
+        if (result.outcome !== 'parked') {
+          this.logger.info('Trial handled', { trialId, outcome: result.outcome, status: result.status });
+          return;
+        }
+        if (this.stopping) {
+          this.logger.info('Trial checkpointed for shutdown; it goes on after the restart', { trialId });
+          return;
+        }
+        await this.sleepParked(trialId, result.resumeAt);
+        if (this.stopping) return;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= this.maxAttempts || this.stopping) {
           // Left unfinished in the store: the next start() picks it up again.
           this.logger.error('Trial could not be run; it stays queued in the store until restart', { trialId, error: message });
           return;
         }
         this.logger.warn('Trial run failed; retrying', { trialId, attempt, error: message });
+        attempt += 1;
         await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
       }
     }
+  }
+
+  /** The head of the queue waits for its resume time, a stop request (wake) or shutdown; nothing overtakes it. */
+  private sleepParked(trialId: string, resumeAt: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.parked = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, Math.max(0, resumeAt - this.now()));
+      this.parked = { trialId, wake: done };
+    });
   }
 }

@@ -1,10 +1,19 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { TrialQueue } from '../../ports.js';
+import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageVisibility, QueueProbe, TrialQueue } from '../../ports.js';
 
 /** All work shares one message group, so the FIFO queue hands the worker one trial at a time, in order. */
 export const MESSAGE_GROUP_ID = 'kallisti-trials';
 
-export class SqsTrialQueue implements TrialQueue {
+/** ChangeMessageVisibility accepts 0 to 43,200 seconds (12 hours). */
+export const MAX_VISIBILITY_SECONDS = 43_200;
+
+/** The message is no longer in flight (deleted, or already visible again), or the handle is stale: nothing left to change. */
+function isGone(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return ['MessageNotInflight', 'ReceiptHandleIsInvalid', 'AWS.SimpleQueueService.MessageNotInflight', 'InvalidParameterValue'].includes(error.name);
+}
+
+export class SqsTrialQueue implements TrialQueue, MessageVisibility, QueueProbe {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
@@ -20,6 +29,31 @@ export class SqsTrialQueue implements TrialQueue {
         MessageDeduplicationId: trialId,
       }),
     );
+  }
+
+  async setVisibility(receipt: string, seconds: number): Promise<void> {
+    const timeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.ceil(seconds)));
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: timeout }));
+  }
+
+  async wake(_trialId: string, receipt: string | undefined): Promise<void> {
+    if (receipt === undefined) return;
+    try {
+      await this.setVisibility(receipt, 0);
+    } catch (error) {
+      if (!isGone(error)) throw error;
+    }
+  }
+
+  /** Approximate counts (SQS says they may lag by about a minute): callers only act on a long-lasting zero. */
+  async isEmpty(): Promise<boolean> {
+    const { Attributes = {} } = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    return ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'].every((name) => Number(Attributes[name as keyof typeof Attributes] ?? '0') === 0);
   }
 }
 

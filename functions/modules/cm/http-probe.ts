@@ -1,5 +1,5 @@
 import { StepFailedError, type StepModule } from '../types.js';
-import { httpWhereSchema, performHttp } from './http.js';
+import { httpMaxRunMs, httpWhereSchema, performHttp } from './http.js';
 
 /** `cm.http_probe`: an HTTP call that fails the step on a 4xx or 5xx answer. */
 export const httpProbe: StepModule = {
@@ -7,6 +7,7 @@ export const httpProbe: StepModule = {
   description: 'HTTP request that fails on a 4xx/5xx status.',
   probe: true,
   whereSchema: httpWhereSchema,
+  maxRunMs: httpMaxRunMs,
   async run(where, context) {
     const output = await performHttp(where, context);
     context.log(`Received status ${output.status_code} in ${output.response_time_in_seconds} s.`);

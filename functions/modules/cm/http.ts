@@ -77,6 +77,12 @@ function parseJson(text: string): Json {
   }
 }
 
+/** The longest an http step can take: its timeout covers every hop, redirects included. */
+export function httpMaxRunMs(where: JsonObject): number {
+  const seconds = typeof where['timeout'] === 'number' ? where['timeout'] : DEFAULT_TIMEOUT_SECONDS;
+  return seconds * 1000 + 1000;
+}
+
 /** `verifyTls: false` accepts any server certificate (chaosprometheus' `verify_tls`); the egress rules still apply. */
 export interface HttpOptions {
   verifyTls?: boolean;

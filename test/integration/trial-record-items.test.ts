@@ -1,0 +1,138 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
+import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
+import { RecordRejectedError } from '../../functions/domain/errors.js';
+import { emptyTrialRecord, snapshotOf, type Trial } from '../../functions/domain/trial.js';
+import { makeRunTrial } from '../../functions/executor/run-trial.js';
+import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
+import type { StepModule } from '../../functions/modules/types.js';
+import { systemClock } from '../../functions/wiring.js';
+import { startTestDynamo } from '../support/dynamo.js';
+import { makeExperiment } from '../support/memory-stores.js';
+
+type Dynamo = Awaited<ReturnType<typeof startTestDynamo>>;
+let dynamo: Dynamo;
+let trials: DynamoTrialStore;
+let experiments: DynamoExperimentStore;
+let seq = 0;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  trials = new DynamoTrialStore(dynamo.documentClient, dynamo.tableName);
+  experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
+});
+afterAll(() => dynamo.close());
+
+const silent = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function trial(overrides: Partial<Trial> = {}): Trial {
+  seq += 1;
+  return {
+    id: `20000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    experiment: 'e',
+    parameters: {},
+    metadata: {},
+    ticket: {},
+    status: 'Scheduled',
+    trial_record: emptyTrialRecord(),
+    created_at: new Date(Date.UTC(2026, 0, 3, 0, 0, seq)).toISOString(),
+    executed_at: null,
+    completed_at: null,
+    initiated_by: 'alice',
+    initiated_from: 'api',
+    schedule_id: null,
+    ...overrides,
+  };
+}
+
+const bigAnswer: StepModule = {
+  name: 'test.big',
+  description: 'answers `bytes` of text, and logs it',
+  whereSchema: { type: 'object' },
+  async run(where, context) {
+    const text = 'y'.repeat(Number(where['bytes']));
+    context.log(text);
+    return { status_code: 200, response_text: text };
+  },
+};
+
+async function items(id: string): Promise<Record<string, unknown>[]> {
+  const result = await dynamo.documentClient.send(new QueryCommand({ TableName: dynamo.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TRIAL#${id}` } }));
+  return result.Items ?? [];
+}
+
+describe('trial record entries as items of their own', () => {
+  it('writes each entry once at its place, replaces it when written again, and assembles the record on read', async () => {
+    const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    await trials.create(t);
+    await trials.putRecordEntry(t.id, 'steps', 1, { step_name: 'two', step_parameters: {}, logs: ['b'] });
+    await trials.putRecordEntry(t.id, 'steps', 0, { step_name: 'one', step_parameters: { x: 1 }, logs: ['a'] });
+    await trials.putRecordEntry(t.id, 'steps', 0, { step_name: 'one', step_parameters: { x: 1 }, logs: ['a', 'again'] });
+    await trials.transition(t.id, ['In Progress'], 'Succeeded', { completed_at: '2026-01-03T00:01:00.000Z', trial_record: { result: [{ step_name: 'result', step_parameters: {}, logs: ['done'] }] } });
+
+    const stored = await trials.get(t.id);
+    expect(stored?.trial_record).toEqual({
+      pre_steps: [],
+      steps: [
+        { step_name: 'one', step_parameters: { x: 1 }, logs: ['a', 'again'] },
+        { step_name: 'two', step_parameters: {}, logs: ['b'] },
+      ],
+      post_steps: [],
+      result: [{ step_name: 'result', step_parameters: {}, logs: ['done'] }],
+    });
+    expect((await items(t.id)).map((item) => item['sk'])).toEqual(['RECORD#1#000000', 'RECORD#1#000001', 'RECORD#3#000000', 'TRIAL']);
+    expect((await trials.list({}, { limit: 100 })).items.find((x) => x.id === t.id)?.trial_record.steps).toHaveLength(2);
+  });
+
+  it('keeps the experiment snapshot apart from the trial item, and the first one when a create is retried', async () => {
+    const experiment = makeExperiment({ steps: [{ step: 's', do: 'cm.wait', where: { time_in_seconds: 1 } }] });
+    const t = trial({ experiment_snapshot: snapshotOf(experiment) });
+    await trials.create(t);
+    await expect(trials.create({ ...t, experiment_snapshot: { ...snapshotOf(experiment), name: 'changed' } })).rejects.toThrow('already exists');
+
+    expect((await trials.get(t.id))?.experiment_snapshot?.name).toBe(experiment.name);
+    const state = await trials.getState(t.id);
+    expect(state && 'experiment_snapshot' in state).toBe(false);
+    expect((await items(t.id)).find((item) => item['sk'] === 'TRIAL')?.['experiment_snapshot']).toBeUndefined();
+  });
+
+  it('patches the runtime of a running trial only, answering it as it was', async () => {
+    const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    await trials.create(t);
+    await expect(trials.updateRuntime(t.id, { slice: 'parked' })).resolves.toBeUndefined();
+    const runtime = { slice: 'running' as const, checkpoint: { phase: 'steps' as const, index: 0, post_failed: [] }, lease_until: '2026-01-03T01:00:00.000Z', receipt: 'r-1' };
+    await trials.updateRuntime(t.id, runtime, { replace: true, countInvocation: true });
+    const before = await trials.updateRuntime(t.id, { slice: 'parked', lease_until: '2026-01-03T02:00:00.000Z' }, { countInvocation: true });
+    expect(before?.runtime).toEqual(runtime);
+    expect(await trials.getState(t.id)).toMatchObject({ invocations: 2, runtime: { ...runtime, slice: 'parked', lease_until: '2026-01-03T02:00:00.000Z' } });
+    await trials.transition(t.id, ['In Progress'], 'Failed', { completed_at: '2026-01-03T03:00:00.000Z' });
+    expect((await trials.getState(t.id))?.runtime).toBeUndefined();
+  });
+
+  it('turns an entry the store refuses (over 400 KB) into a RecordRejectedError', async () => {
+    const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    await trials.create(t);
+    await expect(trials.putRecordEntry(t.id, 'steps', 0, { step_name: 'huge', step_parameters: {}, logs: ['z'.repeat(500 * 1024)] })).rejects.toBeInstanceOf(RecordRejectedError);
+  });
+
+  it('runs a 100-step trial and one whose step answers 5 MB on the DynamoDB adapter', async () => {
+    const registry = new ModuleRegistry([...DEFAULT_MODULES, bigAnswer]);
+    const runTrial = makeRunTrial({ trials, experiments, registry, clock: systemClock, logger: silent });
+    const many = makeExperiment({ steps: Array.from({ length: 100 }, (_, i) => ({ step: `s${i}`, do: 'test.big', where: { bytes: 10 } })) });
+    const huge = makeExperiment({ steps: [{ step: 'five-mb', do: 'test.big', where: { bytes: 5 * 1024 * 1024 } }] });
+    for (const experiment of [many, huge]) await experiments.create(experiment);
+    const now = new Date().toISOString();
+    const a = trial({ experiment: many.id, experiment_snapshot: snapshotOf(many), created_at: now });
+    const b = trial({ experiment: huge.id, experiment_snapshot: snapshotOf(huge), created_at: now });
+    await trials.create(a);
+    await trials.create(b);
+
+    await expect(runTrial(a.id)).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+    await expect(runTrial(b.id)).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+
+    expect((await trials.get(a.id))?.trial_record.steps).toHaveLength(100);
+    const entry = (await trials.get(b.id))?.trial_record.steps[0] as { logs: string[]; truncated?: boolean };
+    expect(entry.truncated).toBe(true);
+    expect(JSON.stringify(entry).length).toBeLessThan(100 * 1024);
+  });
+});

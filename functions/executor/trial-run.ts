@@ -51,6 +51,10 @@ export interface SliceLimits {
 }
 
 const MAIN_PHASES = ['pre_steps', 'steps'] as const;
+/** A module is told the slice ends this much before the executor's hard deadline for the call. */
+const MODULE_DEADLINE_MARGIN_MS = 500;
+/** The least slice time left in which a resumable step is started (it suspends before the deadline). */
+const MIN_RESUMABLE_CALL_MS = 1500;
 /** Entry writes retried on a store hiccup before the slice gives up (and the message is retried). */
 const ENTRY_WRITE_ATTEMPTS = 3;
 
@@ -137,6 +141,8 @@ export class TrialRun {
   /** Whether a call of `step` can end before the slice does; `never` when even a fresh slice is too short. */
   private fits(step: Step, where: JsonObject): 'yes' | 'next-slice' | 'never' {
     if (this.limits.deadline === undefined) return 'yes';
+    // A resumable step does what fits before the deadline and suspends: it needs only a moment.
+    if (this.deps.registry.get(step.do)?.resumable) return this.now() + MIN_RESUMABLE_CALL_MS <= this.limits.deadline ? 'yes' : 'next-slice';
     if (this.now() + maxRunMs(this.deps.registry, step, where) <= this.limits.deadline) return 'yes';
     return this.callsThisSlice === 0 ? 'never' : 'next-slice';
   }
@@ -320,7 +326,8 @@ export class TrialRun {
           signal: guard.signal,
           log: (message) => entry.logs.push(this.log.info(scrub(message))),
           now: () => this.now(),
-          sliceDeadline: this.limits.deadline,
+          // A step that stops at the slice's end returns before the guard's hard deadline does.
+          sliceDeadline: this.limits.deadline === undefined ? undefined : this.limits.deadline - MODULE_DEADLINE_MARGIN_MS,
           yieldSignal: this.limits.yieldSignal,
           resumed,
         }),

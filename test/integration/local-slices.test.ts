@@ -1,0 +1,86 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
+import type { AppLogger } from '../../functions/logging.js';
+
+const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+let dataDir: string;
+let server: LocalServer | undefined;
+
+interface TrialBody {
+  id: string;
+  status: string;
+  invocations: number;
+  executed_at: string | null;
+  completed_at: string | null;
+  trial_record: { steps: { logs: string[] }[]; post_steps: { logs: string[] }[] };
+}
+
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'kallisti-slices-'));
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+async function post(url: string, body: unknown): Promise<{ id: string }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string };
+}
+
+async function trialOf(base: string, id: string): Promise<TrialBody> {
+  return (await (await fetch(`${base}/trial/${id}`)).json()) as TrialBody;
+}
+
+async function until(base: string, id: string, done: (t: TrialBody) => boolean, timeoutMs: number): Promise<TrialBody> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const trial = await trialOf(base, id);
+    if (done(trial)) return trial;
+    if (Date.now() > end) throw new Error(`trial ${id} still ${trial.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('local worker with KALLISTI_WORKER_BUDGET_SECONDS', () => {
+  it('runs a trial with a 20 s wait and HTTP steps in slices of 5 s, and the next trial after it', async () => {
+    server = await startLocalServer({ port: 0, dataDir, logger: quiet, workerBudgetSeconds: 5 });
+    const base = server.url;
+    // An HTTP step's call must fit in a slice: its timeout (plus a second) within the 5 s budget.
+    const probe = { step: 'probe', do: 'cm.http_probe', where: { url: `${base}/health`, timeout: 2 } };
+    const experiment = await post(`${base}/experiment`, { name: 'sliced', steps: [probe, { step: 'pause', do: 'cm.wait', where: { time_in_seconds: 20 } }, probe], post_steps: [probe] });
+    const quick = await post(`${base}/experiment`, { name: 'quick', steps: [probe] });
+    const first = await post(`${base}/trial`, { experiment: experiment.id });
+    await until(base, first.id, (t) => t.status === 'In Progress', 10_000);
+    const second = await post(`${base}/trial`, { experiment: quick.id });
+
+    const done = await until(base, first.id, (t) => t.status !== 'In Progress' && t.status !== 'Scheduled', 60_000);
+    expect(done.status).toBe('Succeeded');
+    expect(done.invocations).toBeGreaterThanOrEqual(4);
+    const next = await until(base, second.id, (t) => t.status === 'Succeeded', 20_000);
+    expect(Date.parse(next.executed_at as string)).toBeGreaterThanOrEqual(Date.parse(done.completed_at as string));
+  }, 120_000);
+
+  it('stops a trial in the middle of its wait within 3 s, running its post steps', async () => {
+    server = await startLocalServer({ port: 0, dataDir, logger: quiet, workerBudgetSeconds: 5 });
+    const base = server.url;
+    const experiment = await post(`${base}/experiment`, {
+      name: 'stoppable',
+      steps: [{ step: 'pause', do: 'cm.wait', where: { time_in_seconds: 20 } }],
+      post_steps: [{ step: 'undo', do: 'cm.http_probe', where: { url: `${base}/health`, timeout: 2 } }],
+    });
+    const trial = await post(`${base}/trial`, { experiment: experiment.id });
+    await until(base, trial.id, (t) => t.invocations >= 2, 20_000);
+
+    const asked = Date.now();
+    expect((await fetch(`${base}/trial/${trial.id}/stop`, { method: 'PUT' })).status).toBe(200);
+    const stopped = await until(base, trial.id, (t) => t.status === 'Stopped', 10_000);
+
+    expect(Date.now() - asked).toBeLessThan(3000);
+    expect(stopped.trial_record.post_steps[0]?.logs.at(-1)).toMatch(/Completed\.$/);
+  }, 60_000);
+});

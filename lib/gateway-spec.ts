@@ -11,6 +11,9 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 
 
 export const ANY_METHOD = 'x-amazon-apigateway-any-method';
 
+/** Kallisti's API prefix: the Lambda answers every route under it too, so the gateway routes it there as well. */
+export const KALLISTI_PREFIX = '/api/v1';
+
 type Json = unknown;
 type JsonObject = Record<string, Json>;
 
@@ -111,7 +114,7 @@ export function gatewayResponses(): JsonObject {
 
 /**
  * The API Gateway document: a deep copy of `openapi` with a Lambda proxy integration on
- * every operation, plus `x-amazon-apigateway-any-method` on every path so a method the
+ * every operation, each path also under `/api/v1`, plus `x-amazon-apigateway-any-method` on every path so a method the
  * path does not have reaches the Lambda, which answers 405 with `Allow` (as in local mode)
  * instead of the gateway's 403 "Missing Authentication Token".
  */
@@ -136,6 +139,15 @@ export function gatewaySpec(openapi: JsonObject, options: GatewaySpecOptions): J
       'x-amazon-apigateway-integration': integration,
     };
     paths[path] = out;
+  }
+  // The same operations under `/api/v1`, as Kallisti serves them (operation ids stay unique).
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isObject(item)) continue;
+    paths[`${KALLISTI_PREFIX}${path}`] = Object.fromEntries(
+      Object.entries(item).map(([key, value]) =>
+        isObject(value) && typeof value['operationId'] === 'string' ? [key, { ...value, operationId: `${value['operationId']}V1` }] : [key, value],
+      ),
+    );
   }
   doc['paths'] = paths;
 

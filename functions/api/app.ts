@@ -5,7 +5,7 @@ import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ValidationE
 import { inputLimitErrors } from '../domain/input-limits.js';
 import { toFieldErrors } from '../validation/ajv.js';
 import { errorResponse, type ErrorLogger } from './errors.js';
-import { lowerHeaders, type ApiRequest, type Query } from './http.js';
+import { API_PREFIX, lowerHeaders, type ApiRequest, type Query } from './http.js';
 import { ANONYMOUS, type Authenticator } from './identity.js';
 import { compileOperations, type CompiledOperation } from './openapi.js';
 import type { Route } from './routes.js';
@@ -43,7 +43,15 @@ function parseBody(text: string | undefined, operation: CompiledOperation): unkn
   }
   const limits = inputLimitErrors(body);
   if (limits.length > 0) throw new ValidationError('Request body exceeds a limit', limits);
-  return body;
+  return withoutReadOnly(body, operation.body.readOnly);
+}
+
+/** A GET answer sent back unchanged carries read-only fields (id, created_by…): they are dropped, never taken from the body. */
+function withoutReadOnly(body: unknown, readOnly: readonly string[]): unknown {
+  if (readOnly.length === 0 || body === null || typeof body !== 'object' || Array.isArray(body)) return body;
+  const copy = { ...(body as Record<string, unknown>) };
+  for (const name of readOnly) delete copy[name];
+  return copy;
 }
 
 function validateQuery(event: APIGatewayProxyEvent, operation: CompiledOperation): Query {
@@ -78,31 +86,36 @@ function pathRegex(path: string): RegExp {
 export function makeApiHandler(options: ApiOptions) {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const operations = new Map(compileOperations().map((op) => [`${op.method} ${op.path}`, op]));
-  const patterns = options.routes.map((route) => ({ route, regex: pathRegex(route.path) }));
+  const patterns = options.routes.flatMap((route) => [
+    { route, regex: pathRegex(route.path) },
+    { route, regex: pathRegex(`${API_PREFIX}${route.path}`) },
+  ]);
 
-  const middyRoutes: MiddyRoute<APIGatewayProxyEvent, APIGatewayProxyResult>[] = options.routes.map((route) => {
+  const middyRoutes: MiddyRoute<APIGatewayProxyEvent, APIGatewayProxyResult>[] = options.routes.flatMap((route) => {
     const operation = operations.get(`${route.method} ${route.path}`);
     if (!operation) throw new Error(`Route ${route.method} ${route.path} is not in openapi.json`);
-    return {
-      method: route.method as MiddyRoute<APIGatewayProxyEvent, APIGatewayProxyResult>['method'],
-      path: route.path,
-      handler: async (event: APIGatewayProxyEvent) => {
-        // Who is calling comes first: an unauthenticated request learns nothing about ids or bodies.
-        const caller = route.access === 'public' ? ANONYMOUS : await options.authenticator.authenticate(event, route.access);
-        const params = validatePathParams((event.pathParameters ?? {}) as Record<string, string>, operation);
-        const query = validateQuery(event, operation);
-        const body = parseBody(readBody(event, maxBodyBytes), operation);
-        const request: ApiRequest = { body, query, params, headers: lowerHeaders(event), caller, event };
-        return route.handle(request);
-      },
+    const handler = async (event: APIGatewayProxyEvent) => {
+      // Who is calling comes first: an unauthenticated request learns nothing about ids or bodies.
+      const caller = route.access === 'public' ? ANONYMOUS : await options.authenticator.authenticate(event, route.access);
+      const params = validatePathParams((event.pathParameters ?? {}) as Record<string, string>, operation);
+      const query = validateQuery(event, operation);
+      const body = parseBody(readBody(event, maxBodyBytes), operation);
+      const request: ApiRequest = { body, query, params, headers: lowerHeaders(event), caller, event };
+      return route.handle(request);
     };
+    const method = route.method as MiddyRoute<APIGatewayProxyEvent, APIGatewayProxyResult>['method'];
+    // One route table, two prefixes: `/experiment` and Kallisti's `/api/v1/experiment` (trailing slashes accepted on both).
+    return [
+      { method, path: route.path, handler },
+      { method, path: `${API_PREFIX}${route.path}`, handler },
+    ];
   });
 
   const router = httpRouterHandler({
     routes: middyRoutes,
     notFoundResponse: ({ method, path }: { method: string; path: string }) => {
       const allow = [...new Set(patterns.filter((p) => p.regex.test(path)).map((p) => p.route.method))];
-      if (allow.length > 0) throw new MethodNotAllowedError(`Method ${method} is not allowed on ${path}`, allow);
+      if (allow.length > 0) throw new MethodNotAllowedError(`Method ${method} is not allowed on ${path}`, allow, method);
       throw new NotFoundError(`No route for ${method} ${path}`);
     },
   });

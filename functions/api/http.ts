@@ -1,6 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { Caller } from '../ports.js';
 
+/** Kallisti serves its API under this prefix; every route answers there as well as at the root. */
+export const API_PREFIX = '/api/v1';
+
 export type Query = Record<string, string | number | boolean | undefined>;
 
 /** A request after parsing and validation against openapi.json. */

@@ -21,14 +21,20 @@ export interface CompiledOperation {
   method: string;
   path: string;
   operationId: string;
-  body?: { required: boolean; validate: Validator };
+  /** `readOnly` top-level fields of the body schema: accepted and then dropped, as Django REST framework ignores read-only fields. */
+  body?: { required: boolean; validate: Validator; readOnly: string[] };
   query?: { validate: Validator; names: string[] };
   pathParams?: { validate: Validator; names: string[] };
 }
 
+interface SchemaObject {
+  $ref?: string;
+  properties?: Record<string, { readOnly?: boolean }>;
+}
+
 export const openapi = document as unknown as {
   paths: Record<string, Record<string, OperationObject>>;
-  components?: { parameters?: Record<string, ParameterObject> };
+  components?: { parameters?: Record<string, ParameterObject>; schemas?: Record<string, SchemaObject> };
 } & Record<string, unknown>;
 
 const DOC_ID = 'openapi.json';
@@ -53,6 +59,14 @@ function parameterSchema(params: ParameterObject[]): Record<string, unknown> {
     properties: Object.fromEntries(params.map((p) => [p.name, p.schema ?? {}])),
     required: params.filter((p) => p.required || p.in === 'path').map((p) => p.name),
   };
+}
+
+/** Names of the top-level properties a body schema (or the component it references) marks `readOnly`. */
+export function readOnlyFields(schema: SchemaObject | undefined): string[] {
+  const resolved = schema?.$ref ? openapi.components?.schemas?.[schema.$ref.split('/').pop() ?? ''] : schema;
+  return Object.entries(resolved?.properties ?? {})
+    .filter(([, property]) => property.readOnly === true)
+    .map(([name]) => name);
 }
 
 /** Every operation's validators, straight from openapi.json; each is compiled the first time it is needed. */
@@ -84,6 +98,7 @@ export function compileOperations(): CompiledOperation[] {
       if (body && !('$ref' in body) && body.content?.['application/json']?.schema) {
         compiled.body = {
           required: body.required ?? false,
+          readOnly: readOnlyFields(body.content['application/json'].schema as SchemaObject),
           validate: lazyValidator(() => ajv().compile({ $ref: `${DOC_ID}#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` })),
         };
       }

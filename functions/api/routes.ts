@@ -8,7 +8,7 @@ import type { FreezeInput, HaltInput } from '../domain/safety/inputs.js';
 import type { SafetyUseCases } from '../use-cases/safety.js';
 import type { Page } from '../ports.js';
 import { swaggerUiHtml } from './docs.js';
-import { json, noContent, type ApiRequest, type ApiResponse } from './http.js';
+import { API_PREFIX, json, noContent, type ApiRequest, type ApiResponse } from './http.js';
 import { openapi } from './openapi.js';
 import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './report-format.js';
 
@@ -38,6 +38,12 @@ export function basePath(request: ApiRequest): string {
   return '';
 }
 
+/** Where the API answers for this request: the base path plus Kallisti's `/api/v1` when the request came that way. */
+export function apiRoot(request: ApiRequest): string {
+  const own = request.event.path ?? '';
+  return `${basePath(request)}${own === API_PREFIX || own.startsWith(`${API_PREFIX}/`) ? API_PREFIX : ''}`;
+}
+
 function linkHeader(request: ApiRequest, nextToken: string | undefined): Record<string, string> {
   if (!nextToken) return {};
   const query = new URLSearchParams();
@@ -52,10 +58,19 @@ function page<T>(request: ApiRequest, result: Page<T>): ApiResponse {
 }
 
 function created(request: ApiRequest, resource: { id: string }, collection: string): ApiResponse {
-  return json(201, resource, { Location: `${basePath(request)}${collection}/${resource.id}` });
+  return json(201, resource, { Location: `${apiRoot(request)}${collection}/${resource.id}` });
 }
 
-const limitOf = (request: ApiRequest): number => Number(request.query['limit']);
+/** No `limit` means every row (up to the list caps), as Kallisti answers. */
+/** The same API at the root and under Kallisti's `/api/v1` (Swagger UI offers both). */
+function servers(base: string): { url: string; description: string }[] {
+  return [
+    { url: base || '/', description: 'This API' },
+    { url: `${base}${API_PREFIX}`, description: 'The same API under Kallisti\u2019s path prefix' },
+  ];
+}
+
+const limitOf = (request: ApiRequest): number | undefined => (request.query['limit'] === undefined ? undefined : Number(request.query['limit']));
 const tokenOf = (request: ApiRequest): string | undefined => request.query['next_token'] as string | undefined;
 const queryText = (request: ApiRequest, name: string): string | undefined => request.query[name] as string | undefined;
 
@@ -78,7 +93,7 @@ export function makeRoutes(deps: RouteDeps): Route[] {
   const expId = (r: ApiRequest) => r.params['experiment_id'] ?? '';
   const schedId = (r: ApiRequest) => r.params['schedule_id'] ?? '';
   return [
-    { method: 'GET', path: '/health', access: 'public', handle: async () => json(200, { status: 'ok' }) },
+    { method: 'GET', path: '/health', access: 'public', handle: async () => json(200, { status: 'up' }) },
     {
       method: 'GET',
       path: '/docs',
@@ -93,7 +108,7 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/openapi.json',
       access: 'public',
-      handle: async (request) => json(200, { ...openapi, servers: [{ url: basePath(request) || '/' }] }),
+      handle: async (request) => json(200, { ...openapi, servers: servers(basePath(request)) }),
     },
     {
       method: 'POST',
@@ -129,7 +144,13 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/trial',
       access: 'read',
-      handle: async (r) => page(r, await trials.list({ experiment: r.query['experiment'] as string | undefined }, { limit: limitOf(r), nextToken: tokenOf(r) })),
+      handle: async (r) => page(
+          r,
+          await trials.list(
+            { experiment: r.query['experiment'] as string | undefined, includeDeleted: r.query['include_deleted'] === true },
+            { limit: limitOf(r), nextToken: tokenOf(r) },
+          ),
+        ),
     },
     { method: 'GET', path: '/trial/{trial_id}', access: 'read', handle: async (r) => json(200, await trials.get(r.params['trial_id'] ?? '')) },
     { method: 'PUT', path: '/trial/{trial_id}/stop', access: 'write', handle: async (r) => json(200, await trials.stop(r.params['trial_id'] ?? '')) },
@@ -184,10 +205,10 @@ export function makeRoutes(deps: RouteDeps): Route[] {
     { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, schedules.preview(r.body as PreviewRequest)) },
     { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
     { method: 'PUT', path: '/safety/halt', access: 'admin', handle: async (r) => created(r, await safety.engageHalt(r.body as HaltInput, r.caller), '/safety/halt') },
-    { method: 'GET', path: '/safety/halt', access: 'read', handle: async (r) => page(r, await safety.listHalts({ limit: limitOf(r), nextToken: tokenOf(r) })) },
+    { method: 'GET', path: '/safety/halt', access: 'read', handle: async (r) => page(r, await safety.listHalts({ limit: limitOf(r) ?? 50, nextToken: tokenOf(r) })) },
     { method: 'DELETE', path: '/safety/halt/{halt_id}', access: 'admin', handle: async (r) => json(200, await safety.liftHalt(r.params['halt_id'] ?? '', r.caller)) },
     { method: 'POST', path: '/safety/freeze', access: 'admin', handle: async (r) => created(r, await safety.createFreeze(r.body as FreezeInput, r.caller), '/safety/freeze') },
-    { method: 'GET', path: '/safety/freeze', access: 'read', handle: async (r) => page(r, await safety.listFreezes({ limit: limitOf(r), nextToken: tokenOf(r) })) },
+    { method: 'GET', path: '/safety/freeze', access: 'read', handle: async (r) => page(r, await safety.listFreezes({ limit: limitOf(r) ?? 50, nextToken: tokenOf(r) })) },
     { method: 'DELETE', path: '/safety/freeze/{freeze_id}', access: 'admin', handle: async (r) => json(200, await safety.deleteFreeze(r.params['freeze_id'] ?? '', r.caller)) },
   ];
 }

@@ -27,7 +27,16 @@ export class ValidationError extends KallistiError {
 export class NotFoundError extends KallistiError {}
 
 /** The action is not allowed in the resource's current state (403, as Kallisti answers a late stop). */
-export class ForbiddenError extends KallistiError {}
+export class ForbiddenError extends KallistiError {
+  constructor(
+    message: string,
+    /** A more precise explanation than `message` when `message` keeps Kallisti's wording. */
+    readonly detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 /** The caller is not authenticated (401). */
 export class UnauthorizedError extends KallistiError {}
@@ -43,6 +52,7 @@ export class MethodNotAllowedError extends KallistiError {
   constructor(
     message: string,
     readonly allow: string[],
+    readonly method = '',
   ) {
     super(message);
   }

@@ -1,5 +1,5 @@
 import type { Guard } from './guards.js';
-import type { JsonObject, Json, StringMap } from './types.js';
+import type { JsonObject, Json } from './types.js';
 
 export const EXPECTATION_OPERATORS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'regex'] as const;
 export type ExpectationOperator = (typeof EXPECTATION_OPERATORS)[number];
@@ -17,7 +17,7 @@ export interface Step {
 export interface ExperimentDefinition {
   name: string;
   description?: string;
-  metadata?: StringMap;
+  metadata?: JsonObject;
   parameters?: JsonObject;
   pre_steps?: Step[];
   steps: Step[];
@@ -33,7 +33,7 @@ export interface Experiment extends ExperimentDefinition {
   updated_by: string;
   updated_at: string;
   description: string;
-  metadata: StringMap;
+  metadata: JsonObject;
   parameters: JsonObject;
   pre_steps: Step[];
   post_steps: Step[];

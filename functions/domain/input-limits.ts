@@ -9,7 +9,8 @@ import type { FieldError } from './errors.js';
 export const INPUT_LIMITS = {
   /** Keys of `metadata`, `parameters` and `ticket`. */
   maxKeyLength: 128,
-  /** `parameters` and `ticket`, as JSON. */
+  /** `metadata`, `parameters` and `ticket`, as JSON. */
+  maxMetadataBytes: 16 * 1024,
   maxParametersBytes: 16 * 1024,
   maxTicketBytes: 16 * 1024,
   /** One step's `where`, as JSON. */
@@ -126,7 +127,7 @@ export function inputLimitErrors(body: Json): FieldError[] {
     checkValues(body, '', errors);
     return errors;
   }
-  checkMap(body, 'metadata', undefined, errors);
+  checkMap(body, 'metadata', INPUT_LIMITS.maxMetadataBytes, errors);
   checkMap(body, 'parameters', INPUT_LIMITS.maxParametersBytes, errors);
   checkMap(body, 'ticket', INPUT_LIMITS.maxTicketBytes, errors);
   for (const list of STEP_LISTS) {

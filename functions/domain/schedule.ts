@@ -1,5 +1,5 @@
 import type { Guard } from './guards.js';
-import type { JsonObject, StringMap } from './types.js';
+import type { JsonObject } from './types.js';
 import type { TrialStatus } from './trial.js';
 
 /** ENABLED fires; DISABLED is paused (keeps its count and definition). */
@@ -31,7 +31,7 @@ export const SCHEDULE_OPTION_NAMES = Object.keys(SCHEDULE_DEFAULTS) as (keyof Sc
 export interface ScheduleDefinition extends Partial<ScheduleOptions> {
   recurrence_pattern: string;
   recurrence_count?: number | null;
-  metadata?: StringMap;
+  metadata?: JsonObject;
   parameters?: JsonObject;
   ticket?: JsonObject;
   /** Guards every trial of this schedule adds to its experiment's. */
@@ -47,7 +47,7 @@ export interface ScheduleTrialSummary {
 export interface Schedule extends ScheduleOptions {
   id: string;
   experiment_id: string;
-  metadata: StringMap;
+  metadata: JsonObject;
   parameters: JsonObject;
   ticket: JsonObject;
   recurrence_pattern: string;

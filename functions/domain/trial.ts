@@ -1,7 +1,7 @@
 import { KallistiError } from './errors.js';
 import type { Experiment, Step, StepList } from './experiment.js';
 import type { Guard } from './guards.js';
-import type { Json, JsonObject, StringMap } from './types.js';
+import type { Json, JsonObject } from './types.js';
 
 export const TRIAL_STATUSES = [
   'Scheduled',
@@ -76,7 +76,8 @@ export function emptyTrialRecord(): TrialRecord {
   return { pre_steps: [], steps: [], post_steps: [], result: [] };
 }
 
-export type InitiatedFrom = 'api' | 'schedule';
+/** `api` or `schedule` when we set it; free text (up to 20 characters) when a caller names it, as Kallisti allows. */
+export type InitiatedFrom = 'api' | 'schedule' | (string & {});
 
 export type FinalVerdict = 'Succeeded' | 'Failed' | 'Aborted' | 'Stopped';
 
@@ -145,7 +146,7 @@ export interface Trial {
   id: string;
   experiment: string;
   parameters: JsonObject;
-  metadata: StringMap;
+  metadata: JsonObject;
   ticket: JsonObject;
   status: TrialStatus;
   trial_record: TrialRecord;

@@ -6,6 +6,7 @@ import type { Json } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest } from '../ports.js';
 import { validateSteps } from './validate-experiment.js';
+import { collect, type ListRequest } from './list-all.js';
 
 export interface ExperimentDeps {
   experiments: ExperimentStore;
@@ -58,13 +59,19 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
       return maskExperiment(experiment);
     },
 
-    /** Views mask secrets (parameters by name and by use, literal credentials in steps); the worker reads the store. */
+    /**
+     * By id a deleted experiment still answers, with `deleted_at` and `deleted_by`, as Kallisti's views do.
+     * Views mask secrets (parameters by name and by use, literal credentials in steps); the worker reads the store.
+     */
     async get(id: string): Promise<Experiment> {
-      return maskExperiment(await load(id));
+      const experiment = await experiments.get(id, { includeDeleted: true });
+      if (!experiment) throw new NotFoundError(`Experiment ${id} not found`);
+      return maskExperiment(experiment);
     },
 
-    async list(page: PageRequest): Promise<Page<Experiment>> {
-      const result = await experiments.list(page);
+    /** Live experiments, newest first; without a limit, all of them up to the list caps. */
+    async list(request: ListRequest): Promise<Page<Experiment>> {
+      const result = await collect(request, (page: PageRequest) => experiments.list(page));
       return { ...result, items: result.items.map(maskExperiment) };
     },
 

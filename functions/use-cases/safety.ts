@@ -4,7 +4,7 @@ import type { FreezeWindow } from '../domain/safety/freeze.js';
 import { haltView, isHaltActive, type Halt, type HaltView } from '../domain/safety/halt.js';
 import { freezeInputErrors, haltInputErrors, normaliseInstant, scopeOf, type FreezeInput, type HaltInput } from '../domain/safety/inputs.js';
 import { inScope } from '../domain/safety/scope.js';
-import type { StringMap } from '../domain/types.js';
+import type { JsonObject } from '../domain/types.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, SafetyMetrics, SafetyStore, TrialStore } from '../ports.js';
 
 export interface SafetyDeps {
@@ -29,7 +29,7 @@ export function makeSafetyUseCases(deps: SafetyDeps) {
    */
   async function stopTrialsUnder(halt: Halt): Promise<string[]> {
     const stopped: string[] = [];
-    const labelsOf = new Map<string, StringMap | undefined>();
+    const labelsOf = new Map<string, JsonObject | undefined>();
     let nextToken: string | undefined;
     do {
       const page = await trials.listUnfinished({ limit: SWEEP_PAGE, nextToken });

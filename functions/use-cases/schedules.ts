@@ -1,6 +1,6 @@
 import type { AppLogger } from '../app-logger.js';
 import { InvalidCronError, parseUnixCron } from '../domain/cron.js';
-import { deletedError, isDeleted } from '../domain/deletion.js';
+import { deletedError, isDeleted, type DeletionMarker } from '../domain/deletion.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Experiment } from '../domain/experiment.js';
 import { keepMasked, maskParametersFor } from '../domain/redaction.js';
@@ -9,8 +9,9 @@ import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Json, JsonObject } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
+import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, ScheduleStore, TrialStore } from '../ports.js';
 import { validateGuards } from './validate-experiment.js';
+import { collect, type ListRequest } from './list-all.js';
 
 export interface ScheduleDeps {
   schedules: ScheduleStore;
@@ -36,6 +37,11 @@ function assertPattern(pattern: string): void {
     }
     throw error;
   }
+}
+
+/** Kallisti re-merges a schedule's metadata on every save: the experiment's labels, then the schedule's own. */
+function inherited(experiment: JsonObject, own: JsonObject): JsonObject {
+  return { ...experiment, ...own };
 }
 
 /** The options a request names, for resolveScheduleOptions. */
@@ -114,9 +120,10 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
     }
   }
 
-  async function withTrials(schedule: Schedule, experiment: Experiment, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
-    const result = await trials.listBySchedule(schedule.id, page);
-    return { view: { ...masked(schedule, experiment), next_fire_time: hasFiringsLeft(schedule) ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
+  async function withTrials(schedule: Schedule, experiment: Experiment, request: ListRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
+    const result = await collect(request, (page) => trials.listBySchedule(schedule.id, page));
+    const fires = hasFiringsLeft(schedule) && !isDeleted(schedule as Schedule & Partial<DeletionMarker>);
+    return { view: { ...masked(schedule, experiment), next_fire_time: fires ? nextFireTime(schedule, clock.now()) : null, trials: result.items }, nextToken: result.nextToken };
   }
 
   /** Soft delete (kept for audit with who and when, next generation), then the cloud schedule(s). */
@@ -143,7 +150,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       const schedule: Schedule = {
         id: ids.newId(),
         experiment_id: experimentId,
-        metadata: { ...experiment.metadata, ...(input.metadata ?? {}) },
+        metadata: inherited(experiment.metadata, input.metadata ?? {}),
         parameters: input.parameters ?? {},
         ticket: input.ticket ?? {},
         recurrence_pattern: input.recurrence_pattern.trim(),
@@ -167,16 +174,28 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       return { ...masked(schedule, experiment), next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
     },
 
-    async get(experimentId: string, scheduleId: string, page: PageRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
-      const { schedule, experiment } = await loadWith(experimentId, scheduleId);
-      return withTrials(schedule, experiment, page);
+    /**
+     * By id a schedule answers even when it, or its experiment, was deleted
+     * (with `deleted_at` and `deleted_by`), as Kallisti's views do.
+     */
+    async get(experimentId: string, scheduleId: string, request: ListRequest): Promise<{ view: ScheduleView; nextToken?: string }> {
+      const experiment = await experiments.get(experimentId, { includeDeleted: true });
+      if (!experiment) throw new NotFoundError(`Experiment ${experimentId} not found`);
+      const schedule = await schedules.get(experimentId, scheduleId, { includeDeleted: true });
+      if (!schedule) throw new NotFoundError(`Schedule ${scheduleId} not found`);
+      return withTrials(schedule, experiment, request);
     },
 
-    async list(experimentId: string, page: PageRequest): Promise<Page<ScheduleView>> {
-      const experiment = await liveExperiment(experimentId);
-      const result = await schedules.listByExperiment(experimentId, page);
-      const items = await Promise.all(result.items.map(async (s) => (await withTrials(s, experiment, { limit: TRIALS_IN_LIST })).view));
-      return { items, nextToken: result.nextToken };
+    /** Live schedules of an experiment; a deleted experiment has none (200 `[]`, as in Kallisti). */
+    async list(experimentId: string, request: ListRequest): Promise<Page<ScheduleView>> {
+      const experiment = await experiments.get(experimentId, { includeDeleted: true });
+      if (!experiment) throw new NotFoundError(`Experiment ${experimentId} not found`);
+      if (isDeleted(experiment)) return { items: [] };
+      return collect(request, async (page) => {
+        const result = await schedules.listByExperiment(experimentId, page);
+        const items = await Promise.all(result.items.map(async (s) => (await withTrials(s, experiment, { limit: TRIALS_IN_LIST })).view));
+        return { items, nextToken: result.nextToken };
+      });
     },
 
     /**
@@ -202,7 +221,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         recurrence_pattern: (input.recurrence_pattern ?? current.recurrence_pattern).trim(),
         recurrence_count: count,
         recurrence_left: resetLeft ? count : current.recurrence_left,
-        metadata: given('metadata') ? (input.metadata ?? {}) : current.metadata,
+        metadata: inherited(experiment.metadata, given('metadata') ? (input.metadata ?? {}) : current.metadata),
         parameters: given('parameters') ? (parameters ?? {}) : current.parameters,
         ticket: given('ticket') ? (input.ticket ?? {}) : current.ticket,
         guards: given('guards') ? input.guards : current.guards,

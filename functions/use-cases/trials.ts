@@ -3,21 +3,30 @@ import { ConflictError, DependencyError, ForbiddenError, NotFoundError, Validati
 import { hideParameters, maskExperiment, maskParametersFor, secretParameterNames } from '../domain/redaction.js';
 import type { Experiment } from '../domain/experiment.js';
 import { emptyTrialRecord, snapshotOf, type Trial } from '../domain/trial.js';
-import type { JsonObject, StringMap } from '../domain/types.js';
+import type { JsonObject } from '../domain/types.js';
 import type { Guard } from '../domain/guards.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { SafetyGate } from './safety-gate.js';
 import { validateGuards } from './validate-experiment.js';
 import type { AppLogger } from '../app-logger.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, TrialQueue, TrialStore } from '../ports.js';
+import { collect, type ListRequest } from './list-all.js';
 
 export interface TrialInput {
   experiment: string;
   parameters?: JsonObject;
   ticket?: JsonObject;
-  metadata?: StringMap;
+  metadata?: JsonObject;
   /** Guards this trial adds to its experiment's. */
   guards?: Guard[];
+  /** Free text naming where the trial was started from (Kallisti's writable `initiated_from`); `api` when absent. */
+  initiated_from?: string;
+}
+
+export interface TrialListFilter {
+  experiment?: string;
+  /** Trials of deleted experiments are left out unless this is true, as Kallisti's list does. */
+  includeDeleted?: boolean;
 }
 
 export interface TrialDeps {
@@ -98,7 +107,7 @@ export function makeTrialUseCases(deps: TrialDeps) {
         executed_at: null,
         completed_at: null,
         initiated_by: caller.id,
-        initiated_from: 'api',
+        initiated_from: input.initiated_from ?? 'api',
         schedule_id: null,
         ...(input.guards && input.guards.length > 0 ? { guards: input.guards } : {}),
         experiment_snapshot: snapshotOf(experiment),
@@ -128,8 +137,31 @@ export function makeTrialUseCases(deps: TrialDeps) {
       return view(trial);
     },
 
-    async list(filter: { experiment?: string }, page: PageRequest): Promise<Page<Trial>> {
-      const result = await trials.list(filter, page);
+    /**
+     * Newest first. Without `includeDeleted`, trials of deleted experiments are
+     * left out (each distinct experiment of a page is read once, in parallel);
+     * reading goes on until the page is full, so a page is never short while
+     * there is more.
+     */
+    async list(filter: TrialListFilter, request: ListRequest): Promise<Page<Trial>> {
+      const { experiment, includeDeleted = false } = filter;
+      const live = new Map<string, Promise<boolean>>();
+      const isLive = (id: string): Promise<boolean> => {
+        let known = live.get(id);
+        if (!known) {
+          known = experiments.get(id, { includeDeleted: true }).then((e) => e === undefined || !isDeleted(e));
+          live.set(id, known);
+        }
+        return known;
+      };
+      if (experiment && !includeDeleted && !(await isLive(experiment))) return { items: [] };
+      const fetchPage = async (page: PageRequest): Promise<Page<Trial>> => {
+        const result = await trials.list({ experiment }, page);
+        if (includeDeleted || experiment) return result;
+        const keep = await Promise.all(result.items.map((trial) => isLive(trial.experiment)));
+        return { items: result.items.filter((_, i) => keep[i]), nextToken: result.nextToken };
+      };
+      const result = await collect(request, fetchPage);
       return { ...result, items: await views(result.items) };
     },
 
@@ -159,7 +191,8 @@ export function makeTrialUseCases(deps: TrialDeps) {
       const trial = await trials.get(id);
       if (!trial) throw new NotFoundError(`Trial ${id} not found`);
       if (ended || stopping || trial.status === 'Stop Initiated') return view(trial);
-      throw new ForbiddenError(`Trial ${id} is ${trial.status}; only a Scheduled or In Progress trial can be stopped.`);
+      // Kallisti's own words in `message` (its clients compare them); ours in `detail`.
+      throw new ForbiddenError('Trial has either not started or already set to stop.', `Trial ${id} is ${trial.status}; only a Scheduled or In Progress trial can be stopped.`);
     },
   };
 }

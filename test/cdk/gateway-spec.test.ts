@@ -1,5 +1,6 @@
 import openapi from '../../openapi.json' with { type: 'json' };
-import { ANY_METHOD, gatewayResponses, gatewaySchema, gatewaySpec, operationKeys } from '../../lib/gateway-spec.js';
+import { API_PREFIX } from '../../functions/api/http.js';
+import { ANY_METHOD, gatewayResponses, gatewaySchema, gatewaySpec, KALLISTI_PREFIX, operationKeys } from '../../lib/gateway-spec.js';
 
 const URI = 'arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:api/invocations';
 const spec = () => gatewaySpec(openapi as Record<string, unknown>, { integrationUri: URI, validateBody: true });
@@ -17,9 +18,15 @@ describe('gatewaySpec', () => {
     expect(JSON.stringify(openapi)).toBe(before);
   });
 
-  it('keeps every operation and adds ANY to every path', () => {
+  it('keeps every operation, also under Kallisti\'s /api/v1 as the Lambda routes them, and adds ANY to every path', () => {
+    expect(KALLISTI_PREFIX).toBe(API_PREFIX);
     const paths = Object.keys(openapi.paths);
-    expect(operationKeys(spec())).toEqual([...operationKeys(openapi as Record<string, unknown>), ...paths.map((p) => `ANY ${p}`)].sort());
+    const own = operationKeys(openapi as Record<string, unknown>);
+    const prefixed = own.map((key) => key.replace(' ', ` ${API_PREFIX}`));
+    const any = [...paths, ...paths.map((p) => `${API_PREFIX}${p}`)].map((p) => `ANY ${p}`);
+    expect(operationKeys(spec())).toEqual([...own, ...prefixed, ...any].sort());
+    const ids = Object.values(spec()['paths'] as Record<string, Record<string, { operationId?: string }>>).flatMap((item) => Object.values(item).map((op) => op.operationId).filter(Boolean));
+    expect(new Set(ids).size).toBe(ids.length);
     expect(operationKeys(openapi as Record<string, unknown>).length).toBeGreaterThanOrEqual(20);
   });
 

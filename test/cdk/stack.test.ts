@@ -332,8 +332,11 @@ describe('KallistiStack', () => {
     it('routes every openapi.json operation, plus ANY per path for 405 answers, to the API function', () => {
       const synthesized = body(defaults);
       const fromSpec = operationKeys(openapi as Record<string, unknown>);
-      const anyPerPath = Object.keys(openapi.paths).map((path) => `ANY ${path}`);
-      expect(operationKeys(synthesized)).toEqual([...fromSpec, ...anyPerPath].sort());
+      // Every operation also under Kallisti's /api/v1 prefix, as the Lambda routes it.
+      const underPrefix = fromSpec.map((key) => key.replace(' ', ' /api/v1'));
+      const paths = Object.keys(openapi.paths);
+      const anyPerPath = [...paths, ...paths.map((path) => `/api/v1${path}`)].map((path) => `ANY ${path}`);
+      expect(operationKeys(synthesized)).toEqual([...fromSpec, ...underPrefix, ...anyPerPath].sort());
 
       const { api } = ids(defaults);
       const uri = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':apigateway:', { Ref: 'AWS::Region' }, ':lambda:path/2015-03-31/functions/', getAtt(api), '/invocations']] };

@@ -83,6 +83,21 @@ describe('GET /experiment', () => {
     expect((second.body as Body[]).map((e) => e['name'])).toEqual(['e0']);
   });
 
+  it('without limit answers every experiment in one response, as Kallisti does (past one store page)', async () => {
+    const stamp = '2024-01-01T00:00:00.000Z';
+    const ids = Array.from({ length: 105 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const steps = [{ step: 'pause', do: 'cm.wait', where: { time_in_seconds: 1 } }];
+    await Promise.all(
+      ids.map((id, i) =>
+        api.experiments.create({ id, name: `all${i}`, description: '', metadata: {}, parameters: {}, pre_steps: [], steps, post_steps: [], created_by: 'a', created_at: stamp, updated_by: 'a', updated_at: stamp }),
+      ),
+    );
+    const all = await api.call('GET', '/experiment');
+    expect(all.status).toBe(200);
+    expect((all.body as Body[]).length).toBe(105);
+    expect(all.headers['Link']).toBeUndefined();
+  });
+
   it('answers 400 naming limit when it is out of range or not a number', async () => {
     for (const bad of ['0', '1000', 'ten']) {
       const res = await api.call('GET', `/experiment?limit=${bad}`);
@@ -123,12 +138,12 @@ describe('/experiment/{experiment_id}', () => {
     expect(res.status).toBe(400);
   });
 
-  it('DELETE is soft: 204, then 404 and gone from the list, while its trials stay readable', async () => {
+  it('DELETE is soft: 204, then readable by id only, gone from the list, 404 to changes, while its trials stay readable', async () => {
     const created = await create();
     const trial = (await api.call('POST', '/trial', { experiment: created['id'] })).body as Body;
     const res = await api.call('DELETE', `/experiment/${String(created['id'])}`);
     expect(res.status).toBe(204);
-    expect((await api.call('GET', `/experiment/${String(created['id'])}`)).status).toBe(404);
+    expect((await api.call('GET', `/experiment/${String(created['id'])}`)).body).toMatchObject({ id: created['id'], deleted_by: 'anonymous' });
     expect((await api.call('DELETE', `/experiment/${String(created['id'])}`)).status).toBe(404);
     expect((await api.call('PUT', `/experiment/${String(created['id'])}`, experimentBody())).status).toBe(404);
     expect(((await api.call('GET', '/experiment')).body as Body[]).map((e) => e['id'])).not.toContain(created['id']);
@@ -158,12 +173,12 @@ describe('unknown paths', () => {
 });
 
 describe('GET /health and /docs', () => {
-  it('answers ok and serves Swagger UI pointing at the spec behind the stage', async () => {
-    expect((await api.call('GET', '/health')).body).toEqual({ status: 'ok' });
+  it('answers up (as Kallisti) and serves Swagger UI pointing at the spec behind the stage', async () => {
+    expect((await api.call('GET', '/health')).body).toEqual({ status: 'up' });
     const docs = await api.call('GET', '/docs');
     expect(docs.headers['Content-Type']).toContain('text/html');
     expect(docs.text).toContain('"/prod/openapi.json"');
     const spec = await api.call('GET', '/openapi.json');
-    expect(spec.body).toMatchObject({ openapi: expect.stringMatching(/^3\.0\./), servers: [{ url: '/prod' }] });
+    expect(spec.body).toMatchObject({ openapi: expect.stringMatching(/^3\.0\./), servers: [{ url: '/prod' }, { url: '/prod/api/v1' }] });
   });
 });

@@ -177,11 +177,12 @@ describe('PUT and PATCH schedule', () => {
 });
 
 describe('DELETE schedule', () => {
-  it('removes the schedule and its cloud schedule; 404 afterwards', async () => {
+  it('removes the schedule and its cloud schedule; afterwards it reads with its deletion fields and is gone from the list', async () => {
     const schedule = await createSchedule();
     const id = String(schedule['id']);
     expect((await api.call('DELETE', `${base()}/${id}`)).status).toBe(204);
-    expect((await api.call('GET', `${base()}/${id}`)).status).toBe(404);
+    expect((await api.call('GET', `${base()}/${id}`)).body).toMatchObject({ id, deleted_by: 'anonymous' });
+    expect((await api.call('GET', base())).body).toEqual([]);
     expect(api.cloud.armed.size).toBe(0);
     expect((await api.call('DELETE', `${base()}/${id}`)).status).toBe(404);
   });
@@ -190,7 +191,9 @@ describe('DELETE schedule', () => {
     const schedule = await createSchedule();
     api.cloud.failNext = true;
     expect((await api.call('DELETE', `${base()}/${String(schedule['id'])}`)).status).toBe(204);
-    expect((await api.call('GET', `${base()}/${String(schedule['id'])}`)).status).toBe(404);
+    // Deleted, yet readable by id with its deletion fields (as Kallisti), and gone from the list.
+    expect((await api.call('GET', `${base()}/${String(schedule['id'])}`)).body).toMatchObject({ deleted_by: 'anonymous' });
+    expect((await api.call('GET', base())).body).toEqual([]);
     expect((await api.schedules.get(experimentId, String(schedule['id']), { includeDeleted: true }))?.generation).toBe(2);
   });
 

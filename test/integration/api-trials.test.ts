@@ -108,7 +108,8 @@ describe('/trial/{trial_id}', () => {
     expect(result).toContain('no step was run');
     const late = await api.call('PUT', `/trial/${id}/stop`);
     expect(late.status).toBe(403);
-    expect((late.body as Body)['message']).toContain('Stopped');
+    // Kallisti's words in `message` (kallisticore tests/kallisticore/views/test_stop.py), ours in `detail`.
+    expect(late.body).toEqual({ message: 'Trial has either not started or already set to stop.', detail: expect.stringContaining('Stopped') });
     expect((await api.call('PUT', '/trial/3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1/stop')).status).toBe(404);
   });
 

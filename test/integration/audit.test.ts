@@ -86,7 +86,7 @@ describe('finished trials are immutable', () => {
 });
 
 describe('experiments keep who changed and deleted them', () => {
-  it('records updated_by / updated_at on every change and answers 404 naming who deleted it and when', async () => {
+  it('records updated_by / updated_at on every change; a deleted one reads with who and when, and changes answer 404 naming them', async () => {
     const id = await createExperiment('alice');
     const patched = await api.call('PATCH', `/experiment/${id}`, { description: 'edited' }, user('bob'));
     expect(patched.body).toMatchObject({ created_by: 'alice', updated_by: 'bob', updated_at: expect.stringMatching(ISO) });
@@ -98,8 +98,10 @@ describe('experiments keep who changed and deleted them', () => {
     expect(stored).toMatchObject({ deleted_by: 'dave', deleted_at: expect.stringMatching(ISO), updated_by: 'dave', created_by: 'alice' });
 
     const expected = `Experiment ${id} not found: it was deleted by dave at ${String(stored?.deleted_at)}`;
+    // Read by id, a deleted experiment still answers (as Kallisti's views do), with its deletion fields.
+    const read = await api.call('GET', `/experiment/${id}`, undefined, user('erin'));
+    expect([read.status, read.body]).toEqual([200, expect.objectContaining({ id, deleted_by: 'dave', deleted_at: stored?.deleted_at })]);
     for (const [method, body] of [
-      ['GET', undefined],
       ['PUT', experimentBody()],
       ['PATCH', { name: 'x' }],
       ['DELETE', undefined],
@@ -107,7 +109,7 @@ describe('experiments keep who changed and deleted them', () => {
       const res = await api.call(method, `/experiment/${id}`, body, user('erin'));
       expect([method, res.status, message(res)]).toEqual([method, 404, expected]);
     }
-    expect(message(await api.call('GET', `/experiment/${id}/schedule`))).toBe(expected);
+    expect(await api.call('GET', `/experiment/${id}/schedule`)).toMatchObject({ status: 200, body: [] });
     const trial = await api.call('POST', '/trial', { experiment: id });
     expect(trial.status).toBe(400);
     expect((trial.body as Body)['errors']).toEqual([{ path: 'experiment', message: `experiment ${id} was deleted by dave at ${String(stored?.deleted_at)}` }]);
@@ -116,7 +118,7 @@ describe('experiments keep who changed and deleted them', () => {
 });
 
 describe('schedules are deleted softly', () => {
-  it('records who changed and deleted a schedule, hides it everywhere and answers 404 naming them', async () => {
+  it('records who changed and deleted a schedule, hides it from lists and firings, reads it by id and answers 404 to changes naming them', async () => {
     const experimentId = await createExperiment();
     const keep = await createSchedule(experimentId, 'alice');
     const id = await createSchedule(experimentId, 'alice', { recurrence_pattern: '0 * * * *', recurrence_count: 3 });
@@ -133,8 +135,9 @@ describe('schedules are deleted softly', () => {
 
     const expected = `Schedule ${id} not found: it was deleted by carol at ${String(stored?.deleted_at)}`;
     const path = `/experiment/${experimentId}/schedule/${id}`;
+    const read = await api.call('GET', path, undefined, user('erin'));
+    expect([read.status, read.body]).toEqual([200, expect.objectContaining({ id, deleted_by: 'carol', deleted_at: stored?.deleted_at })]);
     for (const [method, body] of [
-      ['GET', undefined],
       ['PUT', { recurrence_pattern: '* * * * *' }],
       ['PATCH', { recurrence_count: 1 }],
       ['DELETE', undefined],

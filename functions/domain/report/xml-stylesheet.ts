@@ -13,7 +13,7 @@ export const REPORT_STYLESHEET = `<xsl:stylesheet id="${REPORT_STYLESHEET_ID}" v
 <html lang="en">
 <head>
 <meta charset="utf-8"/>
-<title>Kallisti report</title>
+<title><xsl:value-of select="/report/report-title"/></title>
 <style>
 body { font-family: system-ui, sans-serif; margin: 2em; color: #1b1b1b; }
 table { border-collapse: collapse; margin: 0.4em 0 1.2em; }
@@ -28,7 +28,7 @@ pre { margin: 0; white-space: pre-wrap; font-size: 0.85em; }
 </style>
 </head>
 <body>
-<h1>Kallisti report</h1>
+<h1><xsl:value-of select="/report/report-title"/></h1>
 <p>Generated <xsl:value-of select="/report/@generated_at"/>: <xsl:value-of select="count(/report/root/list-item)"/> experiment(s), <xsl:value-of select="count(/report/root/list-item/trials/list-item)"/> trial(s), <xsl:value-of select="count(/report/root/list-item/trials/list-item[status='Succeeded'])"/> succeeded.</p>
 <table id="summary">
 <thead><tr><th>Experiment</th><th>Trial</th><th>Status</th><th>Executed</th><th>Completed</th><th>Initiated by</th></tr></thead>

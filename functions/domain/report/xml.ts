@@ -22,17 +22,22 @@ function element(name: string, content: string): string {
   return content === '' ? `<${open}/>` : `<${open}>${content}</${close}>`;
 }
 
+export const REPORT_TITLE_TAG = 'report-title';
+export const REPORT_TITLE = 'Kallisti Report';
+
 /**
  * The report in Kallisti's XML format, one chunk per experiment opening and per
  * trial, so the whole document is never held at once:
- * `<report><xsl:stylesheet/><root><list-item>…experiment…<trials><list-item>…trial…`.
+ * `<report><xsl:stylesheet/><report-title/><root><list-item>…experiment…<trials><list-item>…trial…`.
  */
 export async function* renderXml(report: Report): AsyncGenerator<string> {
   yield '<?xml version="1.0" encoding="utf-8"?>\n' +
     `<?xml-stylesheet type="text/xsl" href="#${REPORT_STYLESHEET_ID}"?>\n` +
     // Declares the stylesheet's id attribute as an ID, so `href="#reportstyle"` finds it.
     '<!DOCTYPE report [<!ATTLIST xsl:stylesheet id ID #REQUIRED>]>\n' +
-    `<report${xmlAttributes({ generated_at: report.generatedAt })}>\n${REPORT_STYLESHEET}\n<root>`;
+    `<report${xmlAttributes({ generated_at: report.generatedAt })}>\n${REPORT_STYLESHEET}\n` +
+    // Kallisti's renderer puts the title before the data.
+    `<${REPORT_TITLE_TAG}>${REPORT_TITLE}</${REPORT_TITLE_TAG}>\n<root>`;
   for await (const section of report.sections) {
     yield `\n<${XML_LIST_ITEM}>${jsonToXml(reportedExperimentFields(section.experiment))}<trials>`;
     for await (const trial of section.trials) yield `\n<${XML_LIST_ITEM}>${jsonToXml(reportedTrialFields(trial))}</${XML_LIST_ITEM}>`;

@@ -1,4 +1,4 @@
-import type { StringMap } from '../types.js';
+import type { JsonObject } from '../types.js';
 import { describeFreeze, freezeOccurrenceAt, type FreezeWindow, type Occurrence } from './freeze.js';
 import { describeHalt, isHaltActive, type Halt } from './halt.js';
 import { describeScope, inScope } from './scope.js';
@@ -15,8 +15,8 @@ export type SafetyRefusal =
 
 export interface SafetyTarget {
   experimentId: string;
-  experimentMetadata?: StringMap;
-  trialMetadata?: StringMap;
+  experimentMetadata?: JsonObject;
+  trialMetadata?: JsonObject;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { StringMap } from '../types.js';
+import type { JsonObject, StringMap } from '../types.js';
 
 /**
  * What a halt or a freeze window applies to: every experiment when `labels` is
@@ -10,7 +10,7 @@ export interface SafetyScope {
 
 export const EVERYTHING: SafetyScope = { labels: {} };
 
-function hasLabels(labels: StringMap, metadata: StringMap): boolean {
+function hasLabels(labels: StringMap, metadata: JsonObject): boolean {
   return Object.entries(labels).every(([name, value]) => metadata[name] === value);
 }
 
@@ -19,7 +19,7 @@ function hasLabels(labels: StringMap, metadata: StringMap): boolean {
  * trial's (experiment metadata overlaid by the trial or schedule's) are checked,
  * so a trial cannot step out of a halt by relabelling itself.
  */
-export function inScope(scope: SafetyScope, metadata: { experiment?: StringMap; trial?: StringMap }): boolean {
+export function inScope(scope: SafetyScope, metadata: { experiment?: JsonObject; trial?: JsonObject }): boolean {
   if (Object.keys(scope.labels).length === 0) return true;
   return [metadata.experiment, metadata.trial].some((labels) => labels !== undefined && hasLabels(scope.labels, labels));
 }

@@ -113,7 +113,7 @@ describe('safety API (open access)', () => {
     const deleted = await api.call('DELETE', `/safety/freeze/${freezeId}`);
     expect(deleted.body).toMatchObject({ deleted_by: 'anonymous', deleted_at: '2024-04-03T09:00:00.000Z' });
     expect((await api.call('POST', '/trial', { experiment: prod })).status).toBe(201);
-    expect((await api.call('DELETE', `/safety/freeze/${freezeId}`)).body).toEqual({ message: `Freeze window ${freezeId} not found: it was deleted by anonymous at 2024-04-03T09:00:00.000Z` });
+    expect((await api.call('DELETE', `/safety/freeze/${freezeId}`)).body).toEqual({ message: `Freeze window ${freezeId} not found: it was deleted by anonymous at 2024-04-03T09:00:00.000Z`, detail: 'Not found.' });
     expect((await api.call('GET', '/safety/freeze')).body).toEqual([expect.objectContaining({ id: freezeId, deleted_by: 'anonymous' })]);
   });
 

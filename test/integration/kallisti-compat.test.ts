@@ -203,6 +203,8 @@ describe.each([
     it('test_stop_status, test_trial_already_started, test_trial_not_started, test_no_trial_id', async () => {
       const experimentId = await experiment({ steps: [{ step: 'pause', do: 'cm.wait', where: { time_in_seconds: 5 } }] });
       const id = idOf(await call('POST', '/trial', { experiment: experimentId }));
+      // Kallisti answers Stop Initiated for a running trial; wait until the worker has it.
+      await waitFor(async () => (((await call('GET', `/trial/${id}`)).body as Body)['status'] === 'In Progress' ? true : undefined));
       expect(await call('PUT', `/trial/${id}/stop`)).toMatchObject({ status: 200, body: { status: 'Stop Initiated' } });
       expect(await call('PUT', `/trial/${id}/stop`)).toMatchObject({ status: 200, body: { status: 'Stop Initiated' } });
       // Unlike Kallisti, the stop ends the trial Stopped; a stop after that is refused with Kallisti's words.

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { LogLevel, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BuildOptions } from 'esbuild';
+import { swaggerUiIntegrity } from './swagger-ui-integrity.js';
 
 /**
  * One definition of how a Lambda entry is bundled, used by the CDK stack and by
@@ -63,6 +64,12 @@ export const STEP_SDK_CLIENTS = [
  */
 export const EXTERNAL_MODULES: string[] = [...STEP_SDK_CLIENTS];
 
+/**
+ * Constants computed when a bundle is built: the Subresource Integrity hashes of the
+ * installed swagger-ui-dist files that the deployed /docs page loads from the CDN.
+ */
+export const BUILD_DEFINES: Record<string, string> = { KALLISTI_SWAGGER_UI_INTEGRITY: JSON.stringify(swaggerUiIntegrity()) };
+
 /** For `NodejsFunction`: local esbuild from node_modules, never Docker (synth must work offline). */
 export const LAMBDA_BUNDLING: BundlingOptions = {
   format: OutputFormat.ESM,
@@ -74,6 +81,7 @@ export const LAMBDA_BUNDLING: BundlingOptions = {
   // Node maps stack traces with the mappings alone; leaving the sources out keeps the package small.
   sourcesContent: false,
   externalModules: EXTERNAL_MODULES,
+  define: BUILD_DEFINES,
   forceDockerBundling: false,
   // Warnings and errors only: the size summary is what scripts/bundle-size.ts is for.
   logLevel: LogLevel.WARNING,
@@ -94,6 +102,7 @@ export function esbuildOptions(name: LambdaName, outfile: string): BuildOptions 
     sourcemap: true,
     sourcesContent: false,
     external: EXTERNAL_MODULES,
+    define: BUILD_DEFINES,
     absWorkingDir: PROJECT_ROOT,
     logLevel: 'warning',
   };

@@ -17,6 +17,10 @@ export interface HttpApiProps {
   validateBody: boolean;
   logRetention: logs.RetentionDays;
   retainLogs: boolean;
+  /** Deployed without authentication on purpose (openAccess=true). */
+  openAccess: boolean;
+  /** Create API Gateway's account-level CloudWatch role (one per account and region). */
+  manageCloudWatchRole: boolean;
 }
 
 const F = apigateway.AccessLogField;
@@ -71,9 +75,11 @@ export class HttpApi extends Construct {
       description: `Kallisti Serverless API (${props.stage})`,
       apiDefinition: apigateway.ApiDefinition.fromInline(this.definition),
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      // API Gateway needs an account-level role to write any logs to CloudWatch; it is kept on delete because other APIs in the account rely on it.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+      // API Gateway needs an account-level role to write any logs to CloudWatch. It is one setting per
+      // account and region, so only a stack deployed with apiGatewayCloudWatchRole=true manages it
+      // (kept on delete: other APIs rely on it); see docs/deploy.md.
+      cloudWatchRole: props.manageCloudWatchRole,
+      ...(props.manageCloudWatchRole && { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
       deployOptions: {
         stageName: props.stage,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
@@ -106,17 +112,23 @@ export class HttpApi extends Construct {
       },
       {
         id: 'AwsSolutions-APIG4',
-        reason: 'Authentication belongs to the API Lambda (JWT bearer tokens checked against the JWKS, issuer and audience given as context), the same code in local mode; health, docs and openapi.json are public by design. docs/deploy.md says what is enforced today.',
+        reason: props.openAccess
+          ? 'Deployed without authentication on purpose (-c openAccess=true, refused otherwise); HTTP steps may then reach only the hosts of -c egressAllow (required with openAccess).'
+          : 'Authentication belongs to the API Lambda (JWT bearer tokens checked against the JWKS, issuer and audience given as context, required to synthesize), the same code in local mode; health, docs and openapi.json are public by design.',
       },
       {
         id: 'AwsSolutions-COG4',
-        reason: 'Callers authenticate with JWTs from any OIDC provider (checked in the Lambda), not with a Cognito user pool.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: 'The account-level API Gateway CloudWatch role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS managed policy made for exactly this role.',
+        reason: props.openAccess
+          ? 'Deployed without authentication on purpose (-c openAccess=true, refused otherwise), so no Cognito authorizer either.'
+          : 'Callers authenticate with JWTs from any OIDC provider (checked in the Lambda, configured by context), not with a Cognito user pool authorizer.',
       },
     );
+    if (props.manageCloudWatchRole) {
+      acknowledgeNag(this, {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: 'The account-level API Gateway CloudWatch role uses AmazonAPIGatewayPushToCloudWatchLogs, the AWS managed policy made for exactly this role.',
+      });
+    }
   }
 
   /** The invoke URL of the stage, ending in `/`. */

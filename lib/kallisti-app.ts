@@ -14,8 +14,8 @@ export function addKallistiStack(app: App): KallistiStack {
   return new KallistiStack(app, stackName(settings.stage), {
     settings,
     description: `Kallisti Serverless (${settings.stage}): chaos-engineering control plane`,
-    // Account and region come from the deploying credentials; without them (offline synth) the stack is environment-agnostic.
-    env: { account: process.env['CDK_DEFAULT_ACCOUNT'], region: process.env['CDK_DEFAULT_REGION'] },
+    // No env: the template is environment-agnostic (AWS::Region / AWS::AccountId in every ARN and
+    // condition), so one synthesized template deploys to any account and region.
     tags: { app: 'kallisti', stage: settings.stage },
   });
 }

@@ -1,4 +1,6 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import { AWS_MODULES } from '../functions/modules/aws/index.js';
@@ -33,6 +35,18 @@ export const API_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule'
  */
 export const WORKER_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'DeleteSchedule'];
 
+/** The DynamoDB actions each function's code sends (functions/adapters/dynamodb), and no other. */
+export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] as const;
+/**
+ * The worker reads and updates trials, experiments and schedules, creates the trials schedules fire,
+ * and queries the table's safety partition (halts, freezes); it never deletes, nor queries an index.
+ */
+export const WORKER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
+function grantTable(role: iam.IRole, table: dynamodb.ITable, actions: readonly string[], indexes: boolean): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions], resources: indexes ? [table.tableArn, `${table.tableArn}/index/*`] : [table.tableArn] }));
+}
+
 /**
  * Kallisti Serverless in one stack: API Gateway → API function → DynamoDB; EventBridge
  * Scheduler and the API → one FIFO queue → one worker, one trial at a time.
@@ -61,7 +75,7 @@ export class KallistiStack extends Stack {
       timeout: API_TIMEOUT,
       memorySize: 512,
     });
-    table.grantReadWriteData(api.function);
+    grantTable(api.role, table, API_TABLE_ACTIONS, true);
     api.addEnvironment('KALLISTI_TABLE', table.tableName);
     trials.queue.grantSendMessages(api.function);
     // A stop makes a trial parked in the queue (a long wait) deliverable at once.
@@ -82,11 +96,10 @@ export class KallistiStack extends Stack {
       description: 'Kallisti worker: runs one trial at a time from the FIFO queue',
       timeout: WORKER_TIMEOUT,
       memorySize: 1024,
-      // The single message group already hands out one message at a time; this caps the function
-      // at one execution even if that ever changes (a second group, a manual invoke, a redrive).
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency: the queue's single message group already hands out one
+      // message at a time, and reserving any would fail in accounts at the default quota.
     });
-    table.grantReadWriteData(worker.function);
+    grantTable(worker.role, table, WORKER_TABLE_ACTIONS, false);
     worker.addEnvironment('KALLISTI_TABLE', table.tableName);
     // The event source grants receiving, deleting and changing visibility on the queue; the worker never sends.
     worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
@@ -97,6 +110,8 @@ export class KallistiStack extends Stack {
     worker.addEnvironment('KALLISTI_SCHEDULER_ROLE_ARN', scheduling.role.roleArn);
     worker.addEnvironment('KALLISTI_SCHEDULE_TARGET_ARN', trials.queue.queueArn);
     worker.addEnvironment('KALLISTI_SCHEDULE_DLQ_ARN', scheduling.deadLetterQueue.queueArn);
+    // HTTP steps may reach only these (checked on each resolved address, after every redirect).
+    if (settings.egressAllow !== undefined) worker.addEnvironment('KALLISTI_EGRESS_ALLOW', settings.egressAllow);
 
     // AWS steps: the worker may do what the registered `aws` commands declare, and nothing
     // more; with awsModules=false neither function offers them and no permission is granted.
@@ -119,6 +134,8 @@ export class KallistiStack extends Stack {
       validateBody: settings.gatewayBodyValidation,
       logRetention: settings.logRetentionDays,
       retainLogs: settings.retain,
+      openAccess: settings.openAccess,
+      manageCloudWatchRole: settings.apiGatewayCloudWatchRole,
     });
 
     const alarms = new Alarms(this, 'Alarms', {
@@ -155,17 +172,14 @@ export class KallistiStack extends Stack {
       // The `service` dimension of every metric both functions publish (lib/kallisti-metrics.ts).
       fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));
       fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
-      acknowledgeNag(
-        fn.role,
-        {
-          id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
-          reason: "The functions Query the table's own indexes (gsi1-gsi4); DynamoDB names each index ARN under the table ARN.",
-        },
-        {
-          id: wildcardResourceFinding(this, scheduling.schedulesArn),
-          reason: "Schedule names are Kallisti schedule ids created at run time; the wildcard stays inside this stage's schedule group.",
-        },
-      );
+      acknowledgeNag(fn.role, {
+        id: wildcardResourceFinding(this, scheduling.schedulesArn),
+        reason: "Schedule names are Kallisti schedule ids created at run time; the wildcard stays inside this stage's schedule group.",
+      });
     }
+    acknowledgeNag(api.role, {
+      id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+      reason: "The API Queries the table's own indexes (gsi1-gsi4); DynamoDB names each index ARN under the table ARN.",
+    });
   }
 }

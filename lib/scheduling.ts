@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { MESSAGE_RETENTION } from './trial-queue.js';
 import { acknowledgeNag } from './nag.js';
 
-export type ScheduleAction = 'CreateSchedule' | 'UpdateSchedule' | 'DeleteSchedule' | 'GetSchedule';
+export type ScheduleAction = 'CreateSchedule' | 'UpdateSchedule' | 'DeleteSchedule';
 
 export interface SchedulingProps {
   stage: string;

@@ -1,5 +1,6 @@
 import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { EgressConfigError, parseEgressAllowList } from '../functions/net/egress.js';
 
 /** Everything a deployment can choose, read once from CDK context (`-c key=value` or cdk.json). */
 export interface KallistiSettings {
@@ -16,15 +17,23 @@ export interface KallistiSettings {
   tracing: boolean;
   /** Validate request bodies at the gateway as well as in the Lambda (query parameters are always checked there). */
   gatewayBodyValidation: boolean;
-  /** JWT validation settings handed to the API function; each is set only when given. */
   /** JWT settings for the API function, by environment variable (set only when given). */
   auth: Partial<Record<AuthVariable, string>>;
+  /** Deployed without authentication, on purpose (openAccess=true): then `egressAllow` is required. */
+  openAccess: boolean;
+  /** The only hosts / CIDR ranges HTTP steps may reach (egressAllow, comma-separated), normalised; absent: anything but link-local and loopback. */
+  egressAllow?: string;
   /** When given, alarms notify this address through an SNS topic. */
   alarmEmail?: string;
   /** When given, alarms (and their recoveries) are also published to this existing SNS topic. */
   alarmTopicArn?: string;
   /** Keep the table (with deletion protection) and log groups when the stack is deleted. */
   retain: boolean;
+  /**
+   * Create API Gateway's account-level CloudWatch role (apiGatewayCloudWatchRole, default false).
+   * One per account and region: set it on one stack only, or set the role up once outside CDK.
+   */
+  apiGatewayCloudWatchRole: boolean;
   /** The `aws` step namespace: offered, and its IAM permissions granted to the worker (awsModules, default true). */
   awsModules: boolean;
   /** The tag destructive AWS actions require on their target (chaosResourceTag, default chaos-allowed=true; `none` lifts it). */
@@ -45,7 +54,9 @@ export const DEFAULT_SETTINGS: KallistiSettings = {
   tracing: false,
   gatewayBodyValidation: false,
   auth: {},
+  openAccess: false,
   retain: true,
+  apiGatewayCloudWatchRole: false,
   awsModules: true,
   chaosResourceTag: DEFAULT_CHAOS_TAG,
   assumeRoleArns: [],
@@ -147,6 +158,19 @@ function roleArns(read: ContextReader): string[] {
   return [...new Set(arns)];
 }
 
+/** egressAllow, checked as the worker will read it (KALLISTI_EGRESS_ALLOW), normalised to comma-separated entries. */
+function egressAllowList(read: ContextReader): string | undefined {
+  const value = read('egressAllow');
+  if (value === undefined || value === null) return undefined;
+  const raw = text(read, 'egressAllow') ?? '';
+  try {
+    return parseEgressAllowList(raw, 'Context egressAllow').entries.join(',');
+  } catch (error) {
+    if (error instanceof EgressConfigError) throw new Error(error.message);
+    throw error;
+  }
+}
+
 export function readSettings(read: ContextReader): KallistiSettings {
   const stage = text(read, 'stage') ?? DEFAULT_SETTINGS.stage;
   if (!STAGE.test(stage)) throw new Error(`Context stage must match ${STAGE} (lower case, starts with a letter, at most 24 characters), got "${stage}"`);
@@ -167,13 +191,19 @@ export function readSettings(read: ContextReader): KallistiSettings {
     const missing = core.filter((variable) => auth[variable] === undefined).map(contextKey);
     throw new Error(`Context ${missing.join(', ')} must be set too: authJwksUri, authIssuer and authAudience go together`);
   }
-  // A chaos control plane can stop production systems: only the dev stage may be
-  // deployed without authentication unless someone says so explicitly.
-  const openAccess = flag(read, 'openAccess', false);
-  if (given.length === 0 && stage !== DEFAULT_SETTINGS.stage && !openAccess) {
+  // A chaos control plane can stop production systems, and its worker sends HTTP requests
+  // anywhere a step says: no stage is deployed without authentication unless someone says
+  // so explicitly, and then only with an egress allow-list.
+  const openAccess = given.length === 0 && flag(read, 'openAccess', false);
+  if (given.length === 0 && !openAccess) {
     throw new Error(
-      `Stage "${stage}" would be deployed without authentication: set authJwksUri, authIssuer and authAudience (see docs/deploy.md), or -c openAccess=true to deploy it open on purpose`,
+      `Stage "${stage}" would be deployed without authentication: anyone on the internet could run experiments and make the worker send HTTP requests. ` +
+        'Set authJwksUri, authIssuer and authAudience (see docs/deploy.md), or deploy it open on purpose with -c openAccess=true -c egressAllow=<hosts or CIDR ranges HTTP steps may reach>',
     );
+  }
+  const egressAllow = egressAllowList(read);
+  if (openAccess && egressAllow === undefined) {
+    throw new Error('Context openAccess=true needs -c egressAllow=<hosts or CIDR ranges>, e.g. egressAllow=api.example.com,10.0.0.0/8: an API open to anyone may only make the worker reach those');
   }
 
   const alarmEmail = text(read, 'alarmEmail');
@@ -191,12 +221,15 @@ export function readSettings(read: ContextReader): KallistiSettings {
     tracing: flag(read, 'tracing', DEFAULT_SETTINGS.tracing),
     gatewayBodyValidation: flag(read, 'gatewayBodyValidation', DEFAULT_SETTINGS.gatewayBodyValidation),
     auth,
+    openAccess,
     retain: flag(read, 'retain', DEFAULT_SETTINGS.retain),
+    apiGatewayCloudWatchRole: flag(read, 'apiGatewayCloudWatchRole', DEFAULT_SETTINGS.apiGatewayCloudWatchRole),
     awsModules: flag(read, 'awsModules', DEFAULT_SETTINGS.awsModules),
     chaosResourceTag: chaosResourceTag(read),
     assumeRoleArns: roleArns(read),
   };
   if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;
+  if (egressAllow !== undefined) settings.egressAllow = egressAllow;
   if (alarmTopicArn !== undefined) settings.alarmTopicArn = alarmTopicArn;
   return settings;
 }

@@ -12,6 +12,7 @@ import { createLogger } from '../logging.js';
 import { SafetyCounters } from '../metrics/safety-counters.js';
 import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
+import type { SwaggerUiIntegrity } from './docs.js';
 import { authenticatorFromEnv, describeAuth } from './auth/configure.js';
 import { makeRoutes } from './routes.js';
 
@@ -45,11 +46,15 @@ const useCases = buildUseCases({
   logger,
 });
 
-// The Lambda bundle stays small by loading Swagger UI's assets from a pinned public CDN copy.
+// The Lambda bundle stays small by loading Swagger UI's assets from a pinned public CDN copy,
+// checked by the browser against hashes of the installed package, computed when the bundle is
+// built (lib/bundling.ts defines KALLISTI_SWAGGER_UI_INTEGRITY).
+declare const KALLISTI_SWAGGER_UI_INTEGRITY: SwaggerUiIntegrity | undefined;
 const docsAssetsBase = `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUiPackage.version}`;
+const docsAssetsIntegrity = typeof KALLISTI_SWAGGER_UI_INTEGRITY === 'undefined' ? undefined : KALLISTI_SWAGGER_UI_INTEGRITY;
 
 const handleRequest = makeApiHandler({
-  routes: makeRoutes({ ...useCases, docsAssetsBase }),
+  routes: makeRoutes({ ...useCases, docsAssetsBase, ...(docsAssetsIntegrity && { docsAssetsIntegrity }) }),
   authenticator: auth.authenticator,
   logger,
 });

@@ -7,7 +7,7 @@ import type { ReportUseCases } from '../use-cases/report.js';
 import type { FreezeInput, HaltInput } from '../domain/safety/inputs.js';
 import type { SafetyUseCases } from '../use-cases/safety.js';
 import type { Page } from '../ports.js';
-import { swaggerUiHtml } from './docs.js';
+import { swaggerUiHtml, type SwaggerUiIntegrity } from './docs.js';
 import { API_PREFIX, json, noContent, type ApiRequest, type ApiResponse } from './http.js';
 import { openapi } from './openapi.js';
 import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './report-format.js';
@@ -19,6 +19,8 @@ export interface RouteDeps {
   report: ReportUseCases;
   safety: SafetyUseCases;
   docsAssetsBase: string;
+  /** SRI values of the Swagger UI files when `docsAssetsBase` is a CDN. */
+  docsAssetsIntegrity?: SwaggerUiIntegrity;
 }
 
 export interface Route {
@@ -101,7 +103,7 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       handle: async (request) => ({
         statusCode: 200,
         headers: { 'Content-Type': 'text/html; charset=utf-8' },
-        body: swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`),
+        body: swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`, deps.docsAssetsIntegrity),
       }),
     },
     {

@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AWS_MODULES } from '../../functions/modules/aws/index.js';
 import { ChaosPolicy } from '../../lib/chaos-policy.js';
 import { readSettings } from '../../lib/settings.js';
-import { actions, resource, resourceList, resources, roleStatements, synth, type StatementJson, type Synthesized } from './synth.js';
+import { actions, resource, resourceList, resources, roleStatements, synth, TEST_AUTH_CONTEXT, type StatementJson, type Synthesized } from './synth.js';
 
 const ROLE_A = 'arn:aws:iam::111111111111:role/chaos-target';
 const ROLE_B = 'arn:aws:iam::222222222222:role/chaos-target';
@@ -98,7 +98,7 @@ describe('ChaosPolicy with another tag, or none', () => {
 
   it('drops the condition with chaosResourceTag=none (the documented way to widen it)', () => {
     expect(policyOf(undefined).filter((st) => st.Condition)).toEqual([]);
-    expect(readSettings((key) => ({ chaosResourceTag: 'none' })[key as 'chaosResourceTag']).chaosResourceTag).toBeUndefined();
+    expect(readSettings((key) => ({ ...TEST_AUTH_CONTEXT, chaosResourceTag: 'none' })[key]).chaosResourceTag).toBeUndefined();
   });
 
   it('refuses a module that declares a wildcard action', () => {
@@ -109,7 +109,7 @@ describe('ChaosPolicy with another tag, or none', () => {
   });
 
   it('refuses malformed context values', () => {
-    expect(() => readSettings((key) => (key === 'chaosResourceTag' ? 'justakey' : undefined))).toThrow('Context chaosResourceTag must be key=value');
-    expect(() => readSettings((key) => (key === 'assumeRoleArns' ? 'arn:aws:iam::111111111111:role/*' : undefined))).toThrow('Context assumeRoleArns must list IAM role ARNs');
+    expect(() => readSettings((key) => (key === 'chaosResourceTag' ? 'justakey' : TEST_AUTH_CONTEXT[key]))).toThrow('Context chaosResourceTag must be key=value');
+    expect(() => readSettings((key) => (key === 'assumeRoleArns' ? 'arn:aws:iam::111111111111:role/*' : TEST_AUTH_CONTEXT[key]))).toThrow('Context assumeRoleArns must list IAM role ARNs');
   });
 });

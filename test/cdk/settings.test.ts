@@ -2,34 +2,37 @@ import { ApplicationLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_SETTINGS, readSettings, stackName } from '../../lib/settings.js';
 
-const read = (context: Record<string, unknown>) => readSettings((key) => context[key]);
+const AUTH = { authJwksUri: 'https://id.example.com/jwks.json', authIssuer: 'https://id.example.com/', authAudience: 'kallisti' };
+const AUTH_ENV = { KALLISTI_AUTH_JWKS_URI: AUTH.authJwksUri, KALLISTI_AUTH_JWT_ISSUER: AUTH.authIssuer, KALLISTI_AUTH_JWT_AUDIENCE: AUTH.authAudience };
+/** Context as given when it chooses authentication or openAccess; otherwise with the authentication every stage needs. */
+const read = (given: Record<string, unknown>) => {
+  const chosen = given['openAccess'] !== undefined || Object.keys(AUTH).some((key) => given[key] !== undefined);
+  const context: Record<string, unknown> = chosen ? given : { ...AUTH, ...given };
+  return readSettings((key) => context[key]);
+};
 
 describe('readSettings', () => {
-  it('defaults to the dev stage, INFO logs, 30-day retention, retained data and no alarms or auth', () => {
-    expect(read({})).toEqual(DEFAULT_SETTINGS);
-    expect(DEFAULT_SETTINGS).toMatchObject({ stage: 'dev', logLevel: ApplicationLogLevel.INFO, logRetentionDays: RetentionDays.ONE_MONTH, retain: true, tracing: false, gatewayBodyValidation: false, auth: {} });
+  it('defaults to the dev stage, INFO logs, 30-day retention, retained data, no alarms, and needs authentication', () => {
+    expect(read({})).toEqual({ ...DEFAULT_SETTINGS, auth: AUTH_ENV });
+    expect(DEFAULT_SETTINGS).toMatchObject({ stage: 'dev', logLevel: ApplicationLogLevel.INFO, logRetentionDays: RetentionDays.ONE_MONTH, retain: true, tracing: false, gatewayBodyValidation: false, auth: {}, openAccess: false, apiGatewayCloudWatchRole: false });
+    expect(() => readSettings(() => undefined)).toThrow('Stage "dev" would be deployed without authentication');
   });
 
   it('reads `-c key=value` strings and typed cdk.json values alike', () => {
-    const fromCli = read({ stage: 'prod', openAccess: 'true', logLevel: 'warn', logRetentionDays: '90', throttleRateLimit: '5', throttleBurstLimit: '10', tracing: 'true', retain: 'false', gatewayBodyValidation: 'false' });
-    const fromJson = read({ stage: 'prod', openAccess: true, logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false, gatewayBodyValidation: false });
+    const fromCli = read({ stage: 'prod', openAccess: 'true', egressAllow: 'example.com', logLevel: 'warn', logRetentionDays: '90', throttleRateLimit: '5', throttleBurstLimit: '10', tracing: 'true', retain: 'false', gatewayBodyValidation: 'false' });
+    const fromJson = read({ stage: 'prod', openAccess: true, egressAllow: 'example.com', logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false, gatewayBodyValidation: false });
     expect(fromCli).toEqual(fromJson);
     expect(fromCli).toMatchObject({ stage: 'prod', logLevel: 'WARN', logRetentionDays: 90, throttleRateLimit: 5, throttleBurstLimit: 10, tracing: true, retain: false });
   });
 
-  it('deploys a non-dev stage only with authentication, or open when asked to explicitly', () => {
-    const auth = { authJwksUri: 'https://id.example.com/jwks.json', authIssuer: 'https://id.example.com/', authAudience: 'kallisti' };
-    expect(read({ stage: 'prod', ...auth }).auth).toEqual({
-      KALLISTI_AUTH_JWKS_URI: auth.authJwksUri,
-      KALLISTI_AUTH_JWT_ISSUER: auth.authIssuer,
-      KALLISTI_AUTH_JWT_AUDIENCE: auth.authAudience,
-    });
-    expect(read({ stage: 'prod', openAccess: 'true' }).auth).toEqual({});
+  it('deploys any stage only with authentication, or open when asked to explicitly (with an egress allow-list)', () => {
+    expect(read({ stage: 'prod', ...AUTH }).auth).toEqual(AUTH_ENV);
+    expect(read({ stage: 'prod', openAccess: 'true', egressAllow: '10.0.0.0/8' })).toMatchObject({ auth: {}, openAccess: true, egressAllow: '10.0.0.0/8' });
     expect(read({}).stage).toBe('dev');
   });
 
   it('sets only the auth settings given, and the alarm e-mail only when given', () => {
-    expect(read({ authIdentityClaim: 'email' }).auth).toEqual({ KALLISTI_AUTH_IDENTITY_CLAIM: 'email' });
+    expect(read({ authIdentityClaim: 'email' }).auth).toEqual({ ...AUTH_ENV, KALLISTI_AUTH_IDENTITY_CLAIM: 'email' });
     expect(read({})).not.toHaveProperty('alarmEmail');
     expect(read({ alarmEmail: 'ops@example.com' }).alarmEmail).toBe('ops@example.com');
     expect(read({})).not.toHaveProperty('alarmTopicArn');
@@ -37,7 +40,8 @@ describe('readSettings', () => {
   });
 
   it.each([
-    [{ stage: 'prod' }, /Stage "prod" would be deployed without authentication/],
+    [{ stage: 'prod', openAccess: 'false' }, /Stage "prod" would be deployed without authentication/],
+    [{ apiGatewayCloudWatchRole: 'yes' }, /apiGatewayCloudWatchRole/],
     [{ stage: 'prod', openAccess: 'yes' }, /openAccess/],
     [{ authJwksUri: 'https://id.example.com/jwks.json', authIssuer: 'https://id.example.com/' }, /authAudience must be set too/],
     [{ stage: 'Prod' }, /stage/],

@@ -10,12 +10,24 @@ export interface Synthesized {
   template: Template;
 }
 
+/** Authentication settings a deployment gives; every stage needs them unless deployed open on purpose. */
+export const TEST_AUTH_CONTEXT: Record<string, string> = {
+  authJwksUri: 'https://id.example.com/.well-known/jwks.json',
+  authIssuer: 'https://id.example.com/',
+  authAudience: 'kallisti',
+};
+
 /**
  * Builds the stack as `cdk synth -c key=value …` would (context values as strings), environment-agnostic.
+ * Without authentication or openAccess in `given`, the test authentication settings are added (a stage
+ * needs one or the other); openAccess=true without egressAllow gets an example allow-list.
  * `bundle: false` skips esbuild (CDK's `aws:cdk:bundling-stacks` context), for tests of IAM or settings only.
  */
-export function synth(context: Record<string, string> = {}, options: { bundle?: boolean } = {}): Synthesized {
+export function synth(given: Record<string, string> = {}, options: { bundle?: boolean } = {}): Synthesized {
   const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
+  const open = given['openAccess'] === 'true';
+  const hasAuth = ['authJwksUri', 'authIssuer', 'authAudience'].some((key) => given[key] !== undefined);
+  const context = open ? { egressAllow: 'api.example.com', ...given } : hasAuth ? given : { ...TEST_AUTH_CONTEXT, ...given };
   const settings = readSettings((key) => context[key]);
   const stack = new KallistiStack(app, stackName(settings.stage), { settings });
   return { app, stack, settings, template: Template.fromStack(stack) };

@@ -9,6 +9,7 @@ import { swaggerUiHtml } from '../../functions/api/docs.js';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
 import { BrowserNotFoundError, findBrowser } from '../support/find-browser.js';
+import { swaggerUiIntegrity } from '../../lib/swagger-ui-integrity.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOT = path.join(process.cwd(), 'test-results', 'swagger-ui.png');
@@ -167,7 +168,7 @@ describe('Swagger UI in a real browser', () => {
   );
 
   it(
-    'renders the deployed page from the pinned CDN copy of swagger-ui-dist, calling no other site',
+    'renders the deployed page from the pinned CDN copy of swagger-ui-dist (checked by SRI), calling no other site',
     async () => {
       if (!browserAvailable()) return;
       // The page the Lambda answers behind a stage (functions/api/lambda.ts); the CDN is answered from the installed package.
@@ -182,7 +183,7 @@ describe('Swagger UI in a real browser', () => {
           fromCdn.push(url);
           return route.fulfill({ path: path.join(dist, path.basename(new URL(url).pathname)) });
         }
-        if (url === `${site}/docs`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: swaggerUiHtml(cdn, '/prod/openapi.json') });
+        if (url === `${site}/docs`) return route.fulfill({ contentType: 'text/html; charset=utf-8', body: swaggerUiHtml(cdn, '/prod/openapi.json', swaggerUiIntegrity()) });
         if (url === `${site}/openapi.json`) return route.fulfill({ response: await route.fetch({ url: `${server.url}/openapi.json` }) });
         elsewhere.push(url);
         return route.abort();

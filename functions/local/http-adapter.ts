@@ -134,3 +134,12 @@ export function writeResult(response: ServerResponse, result: APIGatewayProxyRes
   response.writeHead(result.statusCode, headers);
   response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
 }
+
+/** The answer to a HEAD request: the GET's status and headers, its length, no body. */
+export function writeHead(response: ServerResponse, result: APIGatewayProxyResult): void {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name] = String(value);
+  headers['Content-Length'] = String(result.isBase64Encoded ? Buffer.from(result.body, 'base64').length : Buffer.byteLength(result.body));
+  response.writeHead(result.statusCode, headers);
+  response.end();
+}

@@ -5,7 +5,7 @@ import { integer, optional } from '../config.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { EgressConfigError, egressPolicyFromEnv } from '../net/egress.js';
 import { setEgressPolicy } from '../net/guarded-request.js';
-import { startLocalServer } from './server.js';
+import { LocalStartError, startLocalServer, type LocalServer } from './server.js';
 import { createTerminalLogger, InvalidLogLevelError, parseLevel } from './terminal-logger.js';
 
 /**
@@ -48,7 +48,14 @@ try {
 }
 if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknown) => console.warn(`Could not load the signing keys yet (${String(error)}); they are fetched again on the first request.`));
 
-const server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator, ...(workerBudgetSeconds !== undefined && { workerBudgetSeconds }) });
+let server: LocalServer;
+try {
+  server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator, ...(workerBudgetSeconds !== undefined && { workerBudgetSeconds }) });
+} catch (error) {
+  if (!(error instanceof LocalStartError)) throw error;
+  console.error(`Cannot start: ${error.message}`);
+  process.exit(1);
+}
 console.log(`Kallisti Serverless (local mode) listening on ${server.url}`);
 console.log(`  Swagger UI: ${server.url}/docs    metrics: ${server.url}/metrics    data: ${dataDir}`);
 if (workerBudgetSeconds !== undefined) console.log(`  Worker slices of ${workerBudgetSeconds} s (KALLISTI_WORKER_BUDGET_SECONDS), as on Lambda.`);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +24,7 @@ import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
-import { localContext, readRequestBody, toApiGatewayEvent, writeResult } from './http-adapter.js';
+import { localContext, readRequestBody, toApiGatewayEvent, writeHead, writeResult } from './http-adapter.js';
 
 const DOCS_ASSETS_PREFIX = '/docs/assets/';
 /** Prometheus scrape endpoint (local mode only; on AWS the same metrics go to CloudWatch). */
@@ -94,6 +94,45 @@ export function logStartup(log: AppLogger, summary: StartupSummary): void {
   if (summary.nextFirings.length > FIRINGS_SHOWN) log.info(`  … and ${summary.nextFirings.length - FIRINGS_SHOWN} more`);
 }
 
+/** A reason local mode cannot start, in one line for the terminal. */
+export class LocalStartError extends Error {}
+
+const LOCK_FILE = 'kallisti-local.pid';
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the data directory for this process (dynalite's database there can be
+ * opened by one process only): a pid file, refused while its process runs.
+ * Returns the release function.
+ */
+async function lockDataDir(dir: string): Promise<() => Promise<void>> {
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      await writeFile(file, String(process.pid), { flag: 'wx' });
+      return () => rm(file, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (Number.isInteger(holder) && holder > 0 && isRunning(holder)) {
+        throw new LocalStartError(`Data directory ${dir} is in use by another Kallisti local server (pid ${holder}); stop it, or set KALLISTI_DATA_DIR to another directory.`);
+      }
+      // Left by a process that no longer runs.
+      await rm(file, { force: true });
+    }
+  }
+  throw new LocalStartError(`Data directory ${dir} could not be locked; set KALLISTI_DATA_DIR to another directory.`);
+}
+
 /**
  * Local mode: the same API handler as on Lambda, behind a plain Node HTTP
  * server, on an embedded DynamoDB, with the in-process worker as the queue.
@@ -101,7 +140,14 @@ export function logStartup(log: AppLogger, summary: StartupSummary): void {
 export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
   const logger = options.logger ?? createLogger('kallisti-local');
   const tableName = options.tableName ?? 'kallisti';
-  const dynamo = await startLocalDynamo({ path: options.dataDir, tableName });
+  const unlock = options.dataDir !== undefined ? await lockDataDir(options.dataDir) : async () => undefined;
+  let dynamo: LocalDynamo;
+  try {
+    dynamo = await startLocalDynamo({ path: options.dataDir, tableName });
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
   const stores: LocalStores = {
     experiments: new DynamoExperimentStore(dynamo.documentClient, tableName),
     trials: new DynamoTrialStore(dynamo.documentClient, tableName),
@@ -149,6 +195,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     void (async () => {
       try {
         const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+        // HEAD is GET without the body (RFC 9110), for every GET route.
+        const method = request.method === 'HEAD' ? 'GET' : request.method;
+        const reply = (result: Parameters<typeof writeResult>[1]) => (request.method === 'HEAD' ? writeHead(response, result) : writeResult(response, result));
+        if (method === 'GET' && pathname === '/') {
+          const base = `http://${request.headers.host ?? `127.0.0.1:${options.port}`}`;
+          const body = { message: 'Kallisti Serverless API: Swagger UI at /docs, the OpenAPI document at /openapi.json', docs: `${base}/docs`, openapi: `${base}/openapi.json` };
+          return reply({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+        }
         if (request.method === 'GET' && pathname === METRICS_PATH) {
           const scrape = await metrics.text();
           response.writeHead(200, { 'Content-Type': scrape.contentType, 'Cache-Control': 'no-store' });
@@ -167,8 +221,12 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           const message = `Request body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes, the limit.`;
           return writeResult(response, { statusCode: 413, headers: { 'Content-Type': 'application/json', Connection: 'close' }, body: JSON.stringify({ message }) });
         }
-        const result = await handler(toApiGatewayEvent(request, body), localContext('kallisti-local-api', 30_000));
-        writeResult(response, result);
+        const event = toApiGatewayEvent(request, body);
+        if (request.method === 'HEAD') {
+          event.httpMethod = 'GET';
+          event.requestContext.httpMethod = 'GET';
+        }
+        reply(await handler(event, localContext('kallisti-local-api', 30_000)));
       } catch (error) {
         logger.error('Local server failure', { error: String(error) });
         if (!response.headersSent) writeResult(response, { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
@@ -185,10 +243,22 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // The worker resumes trials accepted before a restart; only then does the server (and /health) answer.
   const resumedTrials = await queue.start();
   const armedSchedules = await scheduler.armAll(stores.schedules);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, host, () => resolve());
+    });
+  } catch (error) {
+    scheduler.stop();
+    await queue.stop();
+    await dynamo.close();
+    await unlock();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new LocalStartError(`Port ${options.port} on ${host} is already in use (another npm start?); stop it or set PORT to another port.`);
+    }
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const startup: StartupSummary = { resumedTrials, armedSchedules, nextFirings: scheduler.nextFirings() };
   logStartup(logger, startup);
@@ -209,6 +279,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       scheduler.stop();
       await queue.stop();
       await dynamo.close();
+      await unlock();
     },
   };
 }

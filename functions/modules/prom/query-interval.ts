@@ -4,6 +4,7 @@ import { checkTimes, DURATION, prometheusGet, PROM_PROPERTIES, TIME, timeParam }
 /** chaosprometheus `query_interval`: a range query from `start` to `end` every `step` (default 1 s). */
 export const queryInterval: StepModule = {
   name: 'prom.query_interval',
+  probe: true,
   description: 'Prometheus range query from `start` to `end` at `step` resolution; the answer as Prometheus returns it.',
   whereSchema: { type: 'object', additionalProperties: false, required: ['base_url', 'query', 'start', 'end'], properties: { ...PROM_PROPERTIES, start: TIME, end: TIME, step: DURATION } },
   checkWhere: checkTimes(['start', 'end']),

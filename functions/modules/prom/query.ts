@@ -4,6 +4,7 @@ import { checkTimes, prometheusGet, PROM_PROPERTIES, TIME, timeParam } from './p
 /** chaosprometheus `query`: an instant query (at `when`, default now); returns Prometheus' answer as is. */
 export const query: StepModule = {
   name: 'prom.query',
+  probe: true,
   description: 'Prometheus instant query at `when` (default now); the answer as Prometheus returns it.',
   whereSchema: { type: 'object', additionalProperties: false, required: ['base_url', 'query'], properties: { ...PROM_PROPERTIES, when: TIME } },
   checkWhere: checkTimes(['when']),

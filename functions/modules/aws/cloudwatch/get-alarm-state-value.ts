@@ -6,6 +6,7 @@ import { cloudwatch } from './cloudwatch.js';
 /** chaosaws `cloudwatch.get_alarm_state_value`: the alarm's state, `OK`, `ALARM` or `INSUFFICIENT_DATA` (a string; `expect` path `value`). */
 export const getAlarmStateValue = awsModule({
   name: 'aws.cloudwatch.get_alarm_state_value',
+  probe: true,
   description: 'The state value of a CloudWatch metric alarm (OK, ALARM, INSUFFICIENT_DATA).',
   properties: { alarm_name: { ...STRING, maxLength: 255 } },
   required: ['alarm_name'],

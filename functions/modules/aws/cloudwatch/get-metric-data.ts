@@ -11,6 +11,7 @@ import { checkDimensions, cloudwatch, dimensionsOf, METRIC } from './cloudwatch.
  */
 export const getMetricData = awsModule({
   name: 'aws.cloudwatch.get_metric_data',
+  probe: true,
   description: 'One number from a CloudWatch metric over a window (sum, min, max or mean of its values).',
   properties: { ...METRIC, statistic: { type: 'string', minLength: 1, maxLength: 32 }, period: { type: 'integer', minimum: 1, maximum: 86400 } },
   required: ['namespace', 'metric_name', 'statistic'],

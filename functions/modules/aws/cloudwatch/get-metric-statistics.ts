@@ -12,6 +12,7 @@ const STATISTICS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum'] as co
  */
 export const getMetricStatistics = awsModule({
   name: 'aws.cloudwatch.get_metric_statistics',
+  probe: true,
   description: 'A statistic (or extended statistic such as p99) of a CloudWatch metric over the last `duration` seconds.',
   properties: { ...METRIC, statistic: { type: 'string', enum: STATISTICS }, extended_statistic: { type: 'string', pattern: '^(p|tm|tc|ts|wm|PR|TM|TC|TS)[0-9.:()%]*$', maxLength: 32 } },
   required: ['namespace', 'metric_name'],

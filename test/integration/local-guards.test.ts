@@ -164,7 +164,7 @@ describe('guards in local mode', () => {
   it('refuses a guard that is not a probe, naming the field', async () => {
     const res = await call('POST', '/experiment', { name: 'x', steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }], guards: [{ step: 'g', do: 'cm.wait', where: { time_in_seconds: 1 }, when: ['during'] }] });
     expect(res.status).toBe(400);
-    expect(res.body['errors']).toEqual([expect.objectContaining({ path: 'guards[0].do', message: expect.stringMatching(/must use a probe command \(.*cm\.http_probe, cm\.http_request\)/) })]);
+    expect(res.body['errors']).toEqual([expect.objectContaining({ path: 'guards[0].do', message: expect.stringMatching(/must use a probe command \(.*cm\.http_probe, cm\.http_request, prom\.query.*\)/) })]);
     const id = await experiment([], 1);
     const trialRes = await call('POST', '/trial', { experiment: id, guards: [{ step: 'g', do: 'cm.http_probe', where: {}, when: ['during'] }] });
     expect(trialRes.status).toBe(400);

@@ -180,6 +180,8 @@ export interface CloudScheduler {
   remove(nameOrArn: string): Promise<void>;
   /** Every cloud schedule Kallisti's group holds, a page at a time. */
   list(): AsyncIterable<CloudScheduleEntry[]>;
+  /** The names of the cloud schedules this generation of the schedule should have now (none when nothing is left to fire). */
+  expectedNames(schedule: Schedule): string[];
 }
 
 /** Hands an accepted trial to the sequential worker. */

@@ -17,6 +17,8 @@ export interface AlarmsProps {
   trialDeadLetterQueue: sqs.IQueue;
   scheduleDeadLetterQueue: sqs.IQueue;
   worker: lambda.IFunction;
+  /** The schedule reconciler (lib/reconciler.ts). */
+  reconciler: lambda.IFunction;
   api: apigateway.RestApiBase;
   /** When given, every alarm (and its recovery) is sent to this address. */
   email?: string;
@@ -98,6 +100,24 @@ export class Alarms extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `A schedule firing reached the worker more than ${FIRING_LAG_THRESHOLD.toMinutes()} minutes after its scheduled time: scheduled trials are starting late.`,
     });
+    // Reconciliation runs every 15 minutes and records every kind each run (0 when in line).
+    const driftPeriod = Duration.minutes(15);
+    const drift = (kind: string) => kallistiMetric(props.stage, 'ScheduleDrift', { dimensions: { Kind: kind }, statistic: cloudwatch.Stats.SUM, period: driftPeriod });
+    atLeastOne(
+      `${prefix}-schedule-drift`,
+      new cloudwatch.MathExpression({
+        expression: 'FILL(orphan, 0) + FILL(missing, 0) + FILL(stale, 0) + FILL(cascaded, 0)',
+        usingMetrics: { orphan: drift('orphan'), missing: drift('missing'), stale: drift('stale'), cascaded: drift('cascaded') },
+        label: 'Schedule drift found',
+        period: driftPeriod,
+      }),
+      'Schedule reconciliation found the schedule group and the table apart (orphan, missing or stale cloud schedules, or schedules of a deleted experiment) and repaired them; something made them part.',
+    );
+    atLeastOne(
+      `${prefix}-reconciler-errors`,
+      props.reconciler.metricErrors({ period: driftPeriod, statistic: cloudwatch.Stats.SUM }),
+      'The schedule reconciler failed (an error or its timeout); that run repaired nothing, the next one starts again.',
+    );
     atLeastOne(
       `${prefix}-overdue-trials`,
       kallistiMetric(props.stage, 'OverdueTrials', { statistic: cloudwatch.Stats.SUM, period: PERIOD }),

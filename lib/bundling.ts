@@ -15,6 +15,7 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LAMBDA_ENTRIES = {
   api: 'functions/api/lambda.ts',
   worker: 'functions/worker/lambda.ts',
+  reconciler: 'functions/reconciler/lambda.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

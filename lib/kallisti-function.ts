@@ -19,6 +19,8 @@ export interface KallistiFunctionProps {
   retainLogs: boolean;
   tracing: boolean;
   reservedConcurrentExecutions?: number;
+  /** A fixed name, for a function invoked by name from outside the stack; generated when omitted. */
+  functionName?: string;
 }
 
 /**
@@ -64,6 +66,7 @@ export class KallistiFunction extends Construct {
       systemLogLevelV2: SystemLogLevel.WARN,
       tracing: props.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
       ...(props.reservedConcurrentExecutions !== undefined && { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      ...(props.functionName !== undefined && { functionName: props.functionName }),
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
         // The Powertools logger's own level (functions/logging.ts), kept equal to the Lambda's log filter.

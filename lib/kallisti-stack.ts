@@ -13,6 +13,7 @@ import { HttpApi } from './http-api.js';
 import { KallistiFunction } from './kallisti-function.js';
 import { KallistiTable } from './kallisti-table.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
+import { Reconciler } from './reconciler.js';
 import { Scheduling, type ScheduleAction } from './scheduling.js';
 import type { KallistiSettings } from './settings.js';
 import { TrialQueue, WORKER_TIMEOUT } from './trial-queue.js';
@@ -138,12 +139,16 @@ export class KallistiStack extends Stack {
       manageCloudWatchRole: settings.apiGatewayCloudWatchRole,
     });
 
+    // Reconciliation: every 15 minutes the schedule group is brought in line with the table.
+    const reconciler = new Reconciler(this, 'Reconciler', { ...common, stage: settings.stage, table, scheduling, targetQueue: trials.queue });
+
     const alarms = new Alarms(this, 'Alarms', {
       stage: settings.stage,
       trialQueue: trials.queue,
       trialDeadLetterQueue: trials.deadLetterQueue,
       scheduleDeadLetterQueue: scheduling.deadLetterQueue,
       worker: worker.function,
+      reconciler: reconciler.fn.function,
       api: http.api,
       ...(settings.alarmEmail !== undefined && { email: settings.alarmEmail }),
       ...(settings.alarmTopicArn !== undefined && { topicArn: settings.alarmTopicArn }),
@@ -168,7 +173,7 @@ export class KallistiStack extends Stack {
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: scheduling.groupName, description: 'EventBridge Scheduler group holding one schedule per Kallisti schedule' });
 
-    for (const fn of [api, worker]) {
+    for (const fn of [api, worker, reconciler.fn]) {
       // The `service` dimension of every metric both functions publish (lib/kallisti-metrics.ts).
       fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));
       fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);

@@ -18,7 +18,7 @@ import type { SuiteContext, SuiteResult } from './suite.js';
 
 const ONE_MB = 1024 * 1024;
 const TARGET_RATIO = 1.2;
-const FLOOR_ENTRIES: Record<LambdaName, string> = {
+const FLOOR_ENTRIES: Record<Extract<LambdaName, 'api' | 'worker'>, string> = {
   api: fileURLToPath(new URL('../floor/api-floor.ts', import.meta.url)),
   worker: fileURLToPath(new URL('../floor/worker-floor.ts', import.meta.url)),
 };

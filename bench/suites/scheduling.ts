@@ -73,6 +73,7 @@ const noopCloud: CloudScheduler = {
   arm: async () => undefined,
   disarm: async () => undefined,
   remove: async () => undefined,
+  expectedNames: () => [],
   list: async function* () {
     yield [];
   },

@@ -12,6 +12,8 @@ import { makeRoutes } from '../api/routes.js';
 import { LocalScheduler, type NextFiring } from '../adapters/local/local-scheduler.js';
 import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
 import { measureFirings } from '../metrics/instrument.js';
+import { purgeExpiredItems } from '../adapters/local/expired-items.js';
+import { makeReconcileSchedules, type ReconcileReport } from '../use-cases/reconcile-schedules.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
 import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
@@ -54,12 +56,17 @@ export interface LocalServerOptions {
   workerBudgetSeconds?: number;
 }
 
-/** What start-up found: trials picked up again and schedules armed. */
+/** What start-up found: trials picked up again, schedules armed and reconciled, expired firing records purged. */
 export interface StartupSummary {
   resumedTrials: number;
   armedSchedules: number;
   nextFirings: NextFiring[];
+  reconciliation: ReconcileReport;
+  purgedFiringRecords: number;
 }
+
+/** dynalite has no TTL: expired firing records are purged at start-up and then this often. */
+export const PURGE_EVERY_MS = 6 * 3600_000;
 
 export interface LocalServer {
   url: string;
@@ -243,6 +250,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // The worker resumes trials accepted before a restart; only then does the server (and /health) answer.
   const resumedTrials = await queue.start();
   const armedSchedules = await scheduler.armAll(stores.schedules);
+  // The store and the timers are in one process: nothing is in flight, so no grace period.
+  const reconciliation = await makeReconcileSchedules({ ...stores, cloud: scheduler, clock, logger, metrics, graceMs: 0 })();
+  const purge = () => purgeExpiredItems(dynamo.documentClient, tableName, clock.now());
+  const purgedFiringRecords = await purge();
+  const purgeTimer = setInterval(() => {
+    purge().catch((error: unknown) => logger.error('Purging expired firing records failed; the next run tries again', { error: String(error) }));
+  }, PURGE_EVERY_MS);
+  purgeTimer.unref();
   const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -250,6 +265,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       server.listen(options.port, host, () => resolve());
     });
   } catch (error) {
+    clearInterval(purgeTimer);
     scheduler.stop();
     await queue.stop();
     await dynamo.close();
@@ -260,7 +276,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const startup: StartupSummary = { resumedTrials, armedSchedules, nextFirings: scheduler.nextFirings() };
+  const startup: StartupSummary = { resumedTrials, armedSchedules, nextFirings: scheduler.nextFirings(), reconciliation, purgedFiringRecords };
   logStartup(logger, startup);
 
   return {
@@ -276,6 +292,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      clearInterval(purgeTimer);
       scheduler.stop();
       await queue.stop();
       await dynamo.close();

@@ -51,6 +51,8 @@ export const METRIC_DEFINITIONS = {
   FiringsSkipped: { unit: 'Count', dimensions: ['Outcome'], context: [], help: 'Schedule firings skipped by a halt (skipped_halted) or a freeze window (skipped_frozen)' },
   GuardTrips: { unit: 'Count', dimensions: ['Phase'], context: [], help: 'Guards that tripped, by when they were checked (before, during, after)' },
   FreezeWindowsCreated: { unit: 'Count', dimensions: [], context: [], help: 'Freeze windows created' },
+  ScheduleDrift: { unit: 'Count', dimensions: ['Kind'], context: [], help: 'Differences a schedule reconciliation found (and repaired) between stored schedules and cloud schedules, by kind: orphan, missing, stale, cascaded' },
+  ScheduleRepairFailures: { unit: 'Count', dimensions: [], context: [], help: 'Repairs a schedule reconciliation could not make (retried by the next run)' },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_DEFINITIONS;

@@ -10,11 +10,11 @@ beforeAll(async () => {
 });
 
 describe('Lambda bundles', () => {
-  it('builds the API and the worker', () => {
-    expect(sizes.map((s) => s.name)).toEqual(['api', 'worker']);
+  it('builds the API, the worker and the schedule reconciler', () => {
+    expect(sizes.map((s) => s.name)).toEqual(['api', 'worker', 'reconciler']);
   });
 
-  it.each(['api', 'worker'])('keeps the %s bundle under 1 MB minified', (name) => {
+  it.each(['api', 'worker', 'reconciler'])('keeps the %s bundle under 1 MB minified', (name) => {
     const size = sizes.find((s) => s.name === name);
     expect(size?.bytes).toBeGreaterThan(10 * 1024);
     expect(size?.bytes).toBeLessThan(ONE_MB);

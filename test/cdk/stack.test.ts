@@ -231,11 +231,13 @@ describe('KallistiStack', () => {
     ];
     const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
-    it('uses Resource "*" only for X-Ray, whose actions have no resource-level permissions', () => {
+    it('uses Resource "*" only for X-Ray and scheduler:ListSchedules, whose actions have no resource-level permissions', () => {
       for (const s of [defaults, full]) {
         const wildcard = allStatements(s).filter((st) => resourceList(st).includes('*'));
-        for (const st of wildcard) expect(XRAY).toEqual(expect.arrayContaining(actions(st)));
-        expect(wildcard.length > 0).toBe(s === full);
+        const listing = wildcard.filter((st) => actions(st).includes('scheduler:ListSchedules'));
+        expect(listing).toEqual([{ Effect: 'Allow', Action: 'scheduler:ListSchedules', Resource: '*' }]);
+        for (const st of wildcard.filter((w) => !listing.includes(w))) expect(XRAY).toEqual(expect.arrayContaining(actions(st)));
+        expect(wildcard.length > 1).toBe(s === full);
       }
     });
 
@@ -421,7 +423,9 @@ describe('KallistiStack', () => {
         'kallisti-dev-firing-lag',
         'kallisti-dev-overdue-trials',
         'kallisti-dev-queue-age',
+        'kallisti-dev-reconciler-errors',
         'kallisti-dev-schedule-dlq',
+        'kallisti-dev-schedule-drift',
         'kallisti-dev-trial-dlq',
         'kallisti-dev-worker-errors',
         'kallisti-dev-worker-throttles',

@@ -69,6 +69,9 @@ export class RecordingCloud implements CloudScheduler {
     this.check(`remove ${nameOrArn}`);
     this.generations.delete(nameOrArn.slice(nameOrArn.lastIndexOf('/') + 1));
   }
+  expectedNames(schedule: Schedule): string[] {
+    return schedule.recurrence_left === null || schedule.recurrence_left > 0 ? [cloudScheduleName(schedule.id, schedule.generation, 0)] : [];
+  }
   async *list(): AsyncIterable<CloudScheduleEntry[]> {
     yield [...this.generations.keys()].map((name) => ({ name, ...parseCloudScheduleName(name) }));
   }

@@ -40,7 +40,7 @@ export class MemoryScheduleStore implements ScheduleStore {
   async update(schedule: Schedule, resetLeft: boolean): Promise<Schedule> {
     const item = this.items.get(schedule.id);
     if (!item || item.deleted_at !== undefined) throw new NotFoundError('missing');
-    if (item.generation !== schedule.generation - 1) throw new ConflictError('changed');
+    if (item.generation !== schedule.generation - 1) throw new ConflictError(`Schedule ${schedule.id} was changed by another request; read it again and retry`);
     Object.assign(item, structuredClone({ ...schedule, recurrence_left: resetLeft ? schedule.recurrence_left : item.recurrence_left }));
     return MemoryScheduleStore.view(item);
   }

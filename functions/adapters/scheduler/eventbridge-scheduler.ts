@@ -39,6 +39,19 @@ const MAX_CLOUD_SCHEDULES = 2;
 const RETRY_POLICY = { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 3600 };
 /** ListSchedules' largest page. */
 const LIST_PAGE_SIZE = 100;
+/** Patterns repeat across schedules: their expressions are remembered (a pure function), up to this many. */
+const EXPRESSION_CACHE_SIZE = 1000;
+const expressionCache = new Map<string, string[]>();
+
+function expressionsOf(pattern: string): string[] {
+  let expressions = expressionCache.get(pattern);
+  if (!expressions) {
+    expressions = toEventBridgeExpressions(pattern);
+    if (expressionCache.size >= EXPRESSION_CACHE_SIZE) expressionCache.clear();
+    expressionCache.set(pattern, expressions);
+  }
+  return expressions;
+}
 
 /**
  * The Input each firing sends to the FIFO queue. Scheduler substitutes the
@@ -112,6 +125,14 @@ export class EventBridgeCloudScheduler implements CloudScheduler {
         RetryPolicy: RETRY_POLICY,
       },
     }));
+  }
+
+  /** What `definitions` would name, without computing the definitions (no EndDate walk): reconciliation asks for every schedule. */
+  expectedNames(schedule: Schedule): string[] {
+    if (!hasFiringsLeft(schedule)) return [];
+    // A valid pattern always fires again unless an end date stops it: only then is a fire time looked for.
+    if (schedule.end_date !== null && plannedFireTimes(schedule, this.config.clock.now(), 1).length === 0) return [];
+    return expressionsOf(schedule.recurrence_pattern).map((_, index) => cloudScheduleName(schedule.id, schedule.generation, index));
   }
 
   async arm(schedule: Schedule, replaces = true): Promise<void> {

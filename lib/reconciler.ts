@@ -6,7 +6,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { KallistiFunction, type KallistiFunctionProps } from './kallisti-function.js';
-import { acknowledgeNag } from './nag.js';
+import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import type { Scheduling } from './scheduling.js';
 import { reconcilerFunctionName } from '../functions/reconciler/name.js';
 
@@ -27,6 +27,9 @@ export interface ReconcilerProps extends Pick<KallistiFunctionProps, 'logLevel' 
  * lists the schedule group and the table and repairs both ways (see
  * functions/use-cases/reconcile-schedules.ts).
  */
+/** The DynamoDB actions the reconciler's code sends (schedule and experiment stores), and no other. */
+export const RECONCILER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
+
 export class Reconciler extends Construct {
   readonly fn: KallistiFunction;
   readonly rule: events.Rule;
@@ -44,12 +47,17 @@ export class Reconciler extends Construct {
       // 100,000 schedules are 1,000 ListSchedules pages and 1,000 table pages: well under a minute; five leave room for repairs.
       timeout: Duration.minutes(5),
       memorySize: 512,
-      // Two runs at once would only repeat each other's repairs.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency (it fails at the default account quota): two runs at once would only
+      // repeat each other's repairs, which are idempotent.
     });
     const fn = this.fn.function;
-    // Reads schedules and experiments; writes only the deletion of a schedule whose experiment is gone.
-    props.table.grantReadWriteData(fn);
+    // Reads schedules and experiments (by key and through the list indexes); writes only the
+    // deletion mark of a schedule whose experiment is gone. Never puts, deletes or scans.
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: [...RECONCILER_TABLE_ACTIONS], resources: [props.table.tableArn, `${props.table.tableArn}/index/*`] }));
+    acknowledgeNag(this.fn.role, {
+      id: wildcardResourceFinding(this, `${props.table.tableArn}/index/*`),
+      reason: "The reconciler Queries the table's own list indexes; DynamoDB names each index ARN under the table ARN.",
+    });
     fn.addEnvironment('KALLISTI_TABLE', props.table.tableName);
     props.scheduling.grantScheduleActions(fn, ['CreateSchedule', 'DeleteSchedule']);
     // ListSchedules has no resource-level permission (Service Authorization Reference): it takes "*"; the call names the group.

@@ -12,9 +12,10 @@ const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribut
 describe('schedule reconciler', () => {
   const fn = () => resource(defaults.template, 'AWS::Lambda::Function', 'ReconcilerFunction');
 
-  it('is a function with a fixed name, one execution at a time, run every 15 minutes by an EventBridge rule', () => {
+  it('is a function with a fixed name, no reserved concurrency, run every 15 minutes by an EventBridge rule', () => {
     const [id, reconciler] = fn();
-    expect(reconciler.Properties).toMatchObject({ FunctionName: reconcilerFunctionName('dev'), ReservedConcurrentExecutions: 1, Timeout: 300, Runtime: 'nodejs22.x' });
+    expect(reconciler.Properties).toMatchObject({ FunctionName: reconcilerFunctionName('dev'), Timeout: 300, Runtime: 'nodejs22.x' });
+    expect(reconciler.Properties?.['ReservedConcurrentExecutions']).toBeUndefined();
     const rules = resources(defaults.template, 'AWS::Events::Rule');
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED', Targets: [expect.objectContaining({ Arn: getAtt(id), RetryPolicy: { MaximumRetryAttempts: 0 } })] });
@@ -53,6 +54,15 @@ describe('schedule reconciler', () => {
     expect(passRole).toHaveLength(1);
     expect(passRole[0]?.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
     expect(statements.some((st) => actions(st).some((a) => a.startsWith('sqs:')))).toBe(false);
+  });
+
+  it('reads and marks schedules in the table and its indexes, and nothing more: no put, delete or scan', () => {
+    const [roleId] = resource(defaults.template, 'AWS::IAM::Role', 'ReconcilerFunctionRole');
+    const [table] = resource(defaults.template, 'AWS::DynamoDB::Table', 'DataTable');
+    const dynamo = roleStatements(defaults.template, roleId).filter((st) => actions(st).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toHaveLength(1);
+    expect(actions(dynamo[0] as StatementJson).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect(dynamo[0]?.Resource).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/*']] }]);
   });
 
   it('alarms when a run found drift (the four kinds summed over its 15-minute period) and when the function fails', () => {

@@ -401,7 +401,7 @@ describe('KallistiStack', () => {
 
     it('lets only this API’s stage invoke the API function', () => {
       const { api, restApi } = ids(defaults);
-      const permissions = resources(defaults.template, 'AWS::Lambda::Permission');
+      const permissions = resources(defaults.template, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties?.['Principal'] === 'apigateway.amazonaws.com');
       expect(permissions).toHaveLength(1);
       expect(permissions[0]?.[1].Properties).toEqual({
         Action: 'lambda:InvokeFunction',
@@ -456,7 +456,7 @@ describe('KallistiStack', () => {
       const [topic] = resource(full.template, 'AWS::SNS::Topic', 'AlarmsTopic');
       full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topic } });
       const all = alarms(full);
-      expect(Object.keys(all)).toHaveLength(8);
+      expect(Object.keys(all)).toHaveLength(10);
       for (const alarm of Object.values(all)) {
         expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
         expect(alarm['OKActions']).toEqual([{ Ref: topic }]);

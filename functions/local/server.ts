@@ -169,25 +169,19 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const registry = new ModuleRegistry(configuredModules(process.env));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
   const runTrial = makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
+  // The in-process scheduler stands in for EventBridge Scheduler: each firing joins
+  // the queue as the cloud's firing message joins the FIFO queue, and reaching its
+  // head goes through the same fire-schedule use case as the worker Lambda.
+  const scheduler = new LocalScheduler({ clock, fire: (firing) => void queue.enqueueFiring(firing) });
+  const fireSchedule = measureFirings(makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock });
   const queue = new LocalTrialQueue({
     trials: stores.trials,
     runTrial,
+    fireSchedule,
     logger,
     now: () => clock.now().getTime(),
     ...(options.workerBudgetSeconds !== undefined && { budgetMs: options.workerBudgetSeconds * 1000 }),
   });
-  // The in-process scheduler stands in for EventBridge Scheduler: each firing goes
-  // through the same fire-schedule use case, and the trial it creates joins the queue.
-  const scheduler = new LocalScheduler({ clock, fire: (firing) => void onFiring(firing) });
-  const fireSchedule = measureFirings(makeFireSchedule({ ...stores, cloud: scheduler, clock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock });
-  async function onFiring(firing: ScheduleFiring): Promise<void> {
-    try {
-      const trialId = await fireSchedule(firing);
-      if (trialId) await queue.enqueue(trialId);
-    } catch (error) {
-      logger.error('Schedule firing failed', { scheduleId: firing.schedule_id, scheduledTime: firing.scheduled_time, error: String(error) });
-    }
-  }
   const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics });
   const handler = makeApiHandler({
     routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX }),
@@ -288,7 +282,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     scheduler,
     metrics,
     safetyMetrics,
-    deliver: onFiring,
+    deliver: (firing) => queue.enqueueFiring(firing),
     close: async () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -38,19 +38,17 @@ function localGraph() {
   const trials = new MemoryTrialStore();
   const schedules = new MemoryScheduleStore();
   const runTrial = makeRunTrial({ experiments, trials, registry: new ModuleRegistry(DEFAULT_MODULES), clock, logger: quiet });
-  const queue = new LocalTrialQueue({ trials, runTrial, logger: quiet });
   const fired: ScheduleFiring[] = [];
+  // As the local server wires it: firings join the sequential queue like the cloud's firing messages.
   const scheduler = new LocalScheduler({
     clock,
     fire: (firing) => {
       fired.push(firing);
-      void (async () => {
-        const id = await fire(firing);
-        if (id) await queue.enqueue(id);
-      })();
+      void queue.enqueueFiring(firing);
     },
   });
   const fire = makeFireSchedule({ experiments, trials, schedules, cloud: scheduler, clock, ids: { newId }, logger: quiet });
+  const queue = new LocalTrialQueue({ trials, runTrial, fireSchedule: fire, logger: quiet });
   return { experiments, trials, schedules, queue, scheduler, fired };
 }
 
@@ -83,8 +81,9 @@ describe('local scheduling (fake clock)', () => {
       [long.id, 'Succeeded', '2027-01-04T00:00:00.000Z', '2027-01-04T00:30:00.000Z'],
       [short.id, 'Succeeded', '2027-01-04T00:30:00.000Z', '2027-01-04T00:30:01.000Z'],
     ]);
-    // The second trial was accepted (created) at its own firing time, 00:15, and waited its turn.
-    expect(trials[1]?.created_at).toBe('2027-01-04T00:15:00.000Z');
+    // The 00:15 firing waited its turn in the queue, as in the cloud, and made its trial when it reached the worker.
+    expect(trials[1]?.created_at).toBe('2027-01-04T00:30:00.000Z');
+    expect(g.fired.map((f) => f.scheduled_time)).toEqual(['2027-01-04T00:00:00.000Z', '2027-01-04T00:15:00.000Z']);
     await g.queue.stop();
   });
 

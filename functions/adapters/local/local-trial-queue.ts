@@ -1,10 +1,15 @@
 import { consoleLogger } from '../../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../../executor/run-trial.js';
-import type { TrialQueue, TrialStore } from '../../ports.js';
+import type { ScheduleFiring, TrialQueue, TrialStore } from '../../ports.js';
 
 export interface LocalTrialQueueDeps {
   trials: TrialStore;
   runTrial: RunTrial;
+  /**
+   * Turns a schedule firing into the trial to run (the fire-schedule use case),
+   * when it reaches the head of the queue, as the cloud worker does.
+   */
+  fireSchedule?: (firing: ScheduleFiring) => Promise<string | undefined>;
   logger?: ExecutorLogger;
   /** Attempts per trial when running it throws (a store hiccup); default 3. */
   maxAttempts?: number;
@@ -23,15 +28,22 @@ export interface LocalTrialQueueDeps {
 const PAGE_SIZE = 100;
 
 
+/** A trial to run, or a schedule firing to turn into one first (as the FIFO queue carries both). */
+type Job = { kind: 'trial'; trialId: string } | { kind: 'firing'; firing: ScheduleFiring; handled: () => void };
+
 /**
- * Local mode's stand-in for the FIFO queue and its consumer: trials run one at a
- * time, in the order they were enqueued. A trial that parks (a long wait, or the
- * slice budget spent) stays at the head until it can go on, as its message would. The store is the durable queue — `start()`
- * picks up every unfinished trial left from before a restart, oldest first — so an
- * in-memory list is enough for the rest.
+ * Local mode's stand-in for the FIFO queue and its consumer: trials and schedule
+ * firings are handled one at a time, in the order they were enqueued. A firing
+ * waits its turn like any message and is only then turned into a trial (which
+ * runs at once), so a firing queued behind a long trial reaches the worker late,
+ * exactly as in the cloud. A trial that parks (a long wait, or the slice budget
+ * spent) stays at the head until it can go on, as its message would. The store is
+ * the durable queue for trials — `start()` picks up every unfinished trial left
+ * from before a restart, oldest first; a firing lost in a crash is found missing
+ * at the next start-up (see LocalScheduler).
  */
 export class LocalTrialQueue implements TrialQueue {
-  private readonly pending: string[] = [];
+  private readonly pending: Job[] = [];
   /** Ids queued or running, so a trial is never queued twice. */
   private readonly known = new Set<string>();
   private readonly logger: ExecutorLogger;
@@ -67,6 +79,18 @@ export class LocalTrialQueue implements TrialQueue {
   }
 
   /**
+   * Queues a schedule firing behind everything queued before it. Resolves once the
+   * firing has reached the head and been turned into a trial (or skipped, or failed),
+   * before that trial runs.
+   */
+  enqueueFiring(firing: ScheduleFiring): Promise<void> {
+    return new Promise<void>((handled) => {
+      this.pending.push({ kind: 'firing', firing, handled });
+      this.kick();
+    });
+  }
+
+  /**
    * Loads every unfinished trial (oldest first, all pages) ahead of anything
    * enqueued meanwhile, then starts running them. Returns how many it resumed.
    */
@@ -81,8 +105,9 @@ export class LocalTrialQueue implements TrialQueue {
     } while (nextToken);
     // Anything enqueued before or during the listing is newer than what the store held.
     const queued = this.pending.splice(0);
-    queued.forEach((id) => this.known.delete(id));
-    [...unfinished, ...queued].forEach((id) => this.add(id));
+    queued.forEach((job) => job.kind === 'trial' && this.known.delete(job.trialId));
+    unfinished.forEach((id) => this.add(id));
+    queued.forEach((job) => (job.kind === 'trial' ? this.add(job.trialId) : this.pending.push(job)));
     this.started = true;
     this.stopping = false;
     this.yieldController = new AbortController();
@@ -113,7 +138,7 @@ export class LocalTrialQueue implements TrialQueue {
     while (this.loop) await this.loop;
   }
 
-  /** Number of trials waiting (not counting the one running). */
+  /** Number of trials and firings waiting (not counting the one running). */
   get size(): number {
     return this.pending.length;
   }
@@ -121,7 +146,7 @@ export class LocalTrialQueue implements TrialQueue {
   private add(trialId: string): void {
     if (this.known.has(trialId)) return;
     this.known.add(trialId);
-    this.pending.push(trialId);
+    this.pending.push({ kind: 'trial', trialId });
   }
 
   /** Starts the single loop unless it already runs: there is never more than one. */
@@ -136,13 +161,43 @@ export class LocalTrialQueue implements TrialQueue {
 
   private async runLoop(): Promise<void> {
     while (!this.stopping) {
-      const trialId = this.pending.shift();
-      if (trialId === undefined) return;
-      try {
-        await this.runWithRetries(trialId);
-      } finally {
-        this.known.delete(trialId);
+      const job = this.pending.shift();
+      if (job === undefined) return;
+      if (job.kind === 'firing') {
+        await this.handleFiring(job.firing, job.handled);
+        continue;
       }
+      try {
+        await this.runWithRetries(job.trialId);
+      } finally {
+        this.known.delete(job.trialId);
+      }
+    }
+  }
+
+  private async handleFiring(firing: ScheduleFiring, handled: () => void): Promise<void> {
+    const context = { scheduleId: firing.schedule_id, scheduledTime: firing.scheduled_time };
+    if (!this.deps.fireSchedule) {
+      this.logger.error('Schedule firing dropped: this queue has no fire-schedule', context);
+      handled();
+      return;
+    }
+    let trialId: string | undefined;
+    try {
+      trialId = await this.deps.fireSchedule(firing);
+    } catch (error) {
+      // Not recorded: the next start-up finds this firing missing and records it as missed.
+      this.logger.error('Schedule firing failed', { ...context, error: error instanceof Error ? error.message : String(error) });
+      return;
+    } finally {
+      handled();
+    }
+    if (trialId === undefined || this.known.has(trialId)) return;
+    this.known.add(trialId);
+    try {
+      await this.runWithRetries(trialId);
+    } finally {
+      this.known.delete(trialId);
     }
   }
 

@@ -1,6 +1,6 @@
 /**
  * Validation of a schedule's production options (time zone, pause, dates,
- * jitter). Every problem is reported with the
+ * jitter, overlap, deadline, catch-up). Every problem is reported with the
  * field it concerns, all at once.
  */
 import { ValidationError, type FieldError } from './errors.js';
@@ -9,6 +9,8 @@ import { checkTimeZone } from './time-zone.js';
 
 /** EventBridge Scheduler's flexible window is 1-1440 whole minutes; Kallisti allows up to an hour. */
 export const MAX_JITTER_SECONDS = 3600;
+/** A day: a firing later than that is not worth a deadline, it is a backlog. */
+export const MAX_STARTING_DEADLINE_SECONDS = 86_400;
 /** EventBridge's cron year field ends at 2199. */
 const LAST_INSTANT = Date.UTC(2200, 0, 1);
 
@@ -54,6 +56,8 @@ export function resolveScheduleOptions(input: Partial<Record<keyof ScheduleOptio
     else errors.push({ path: 'timezone', message: check.message });
   }
   out.state = oneOf(input.state, ['ENABLED', 'DISABLED'] as const, 'state', errors) ?? out.state;
+  out.overlap = oneOf(input.overlap, ['queue', 'skip'] as const, 'overlap', errors) ?? out.overlap;
+  out.catch_up = oneOf(input.catch_up, ['none', 'latest'] as const, 'catch_up', errors) ?? out.catch_up;
 
   const start = instant(input.start_date, 'start_date', errors);
   if (start !== undefined) out.start_date = start;
@@ -74,6 +78,19 @@ export function resolveScheduleOptions(input: Partial<Record<keyof ScheduleOptio
         message: `must be a whole number of minutes in seconds from 0 to ${MAX_JITTER_SECONDS} (0, 60, 120, ...): EventBridge Scheduler's flexible time window is set in whole minutes`,
       });
     } else out.jitter_seconds = jitter;
+  }
+  if (input.starting_deadline_seconds !== undefined) {
+    const deadline = input.starting_deadline_seconds;
+    if (deadline === null) out.starting_deadline_seconds = null;
+    else if (typeof deadline !== 'number' || !Number.isInteger(deadline) || deadline < 1 || deadline > MAX_STARTING_DEADLINE_SECONDS) {
+      errors.push({ path: 'starting_deadline_seconds', message: `must be null or a whole number of seconds from 1 to ${MAX_STARTING_DEADLINE_SECONDS}` });
+    } else out.starting_deadline_seconds = deadline;
+  }
+  if (out.starting_deadline_seconds !== null && out.starting_deadline_seconds <= out.jitter_seconds && !errors.some((e) => e.path === 'jitter_seconds' || e.path === 'starting_deadline_seconds')) {
+    errors.push({
+      path: 'starting_deadline_seconds',
+      message: `must be greater than jitter_seconds (${out.jitter_seconds}): a firing may start up to jitter_seconds after its scheduled time by design`,
+    });
   }
 
   if (errors.length > 0) throw new ValidationError(`Invalid ${errors.map((e) => e.path).join(', ')}`, errors);

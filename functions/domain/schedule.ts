@@ -4,6 +4,10 @@ import type { TrialStatus } from './trial.js';
 
 /** ENABLED fires; DISABLED is paused (keeps its count and definition). */
 export type ScheduleState = 'ENABLED' | 'DISABLED';
+/** What a firing does while the schedule's previous trial is still Scheduled or In Progress. */
+export type OverlapPolicy = 'queue' | 'skip';
+/** What local mode does at start-up with firings missed while it was down. */
+export type CatchUpPolicy = 'none' | 'latest';
 
 /** The production options of a schedule; every one is optional in a request and has a default. */
 export interface ScheduleOptions {
@@ -16,6 +20,10 @@ export interface ScheduleOptions {
   end_date: string | null;
   /** Random delay of each firing, 0-3600 seconds in whole minutes (EventBridge's flexible time window). */
   jitter_seconds: number;
+  overlap: OverlapPolicy;
+  /** A firing reaching the worker later than this after its scheduled time does not run; null = no deadline. */
+  starting_deadline_seconds: number | null;
+  catch_up: CatchUpPolicy;
 }
 
 export const SCHEDULE_DEFAULTS: Readonly<ScheduleOptions> = Object.freeze({
@@ -24,6 +32,9 @@ export const SCHEDULE_DEFAULTS: Readonly<ScheduleOptions> = Object.freeze({
   start_date: null,
   end_date: null,
   jitter_seconds: 0,
+  overlap: 'queue',
+  starting_deadline_seconds: null,
+  catch_up: 'none',
 });
 
 export const SCHEDULE_OPTION_NAMES = Object.keys(SCHEDULE_DEFAULTS) as (keyof ScheduleOptions)[];

@@ -95,6 +95,8 @@ export interface ScheduleFiring {
   scheduled_time: string;
   /** The schedule generation the cloud schedule was armed with; absent (read as 0) from cloud schedules armed before generations existed. */
   generation?: number;
+  /** When the scheduler actually sent it (scheduled time plus jitter): the local timer's time, or SQS's SentTimestamp. */
+  fired_at?: string;
 }
 
 /** What applying a firing to its schedule did. */
@@ -140,6 +142,8 @@ export interface ScheduleStore {
    * record, and with it the trial id it started.
    */
   recordFiring(record: FiringRecord): Promise<FiringRecord>;
+  /** A schedule's firing records, newest first (by scheduled time). */
+  listFirings(experimentId: string, scheduleId: string, page: PageRequest): Promise<Page<FiringRecord>>;
   /** Changes the outcome of a recorded firing whose trial could not be started after all. */
   settleFiring(firing: ScheduleFiring, outcome: FiringRecord['outcome'], reason: string): Promise<void>;
   /**

@@ -204,6 +204,12 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       access: 'read',
       handle: async (r) => json(200, await schedules.next(expId(r), schedId(r), r.query['count'] === undefined ? 10 : Number(r.query['count']))),
     },
+    {
+      method: 'GET',
+      path: '/experiment/{experiment_id}/schedule/{schedule_id}/firings',
+      access: 'read',
+      handle: async (r) => page(r, await schedules.firings(expId(r), schedId(r), { limit: limitOf(r) ?? 50, nextToken: tokenOf(r) })),
+    },
     { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, schedules.preview(r.body as PreviewRequest)) },
     { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
     { method: 'PUT', path: '/safety/halt', access: 'admin', handle: async (r) => created(r, await safety.engageHalt(r.body as HaltInput, r.caller), '/safety/halt') },

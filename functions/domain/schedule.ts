@@ -74,6 +74,8 @@ export interface Schedule extends ScheduleOptions {
    * existed read as 0.
    */
   generation: number;
+  /** How many firings ended each way, kept by recordFiring/settleFiring; filled in by the store on reads (see GET …/firings for each one). */
+  firing_counts?: FiringCounts;
   created_by: string;
   created_at: string;
   updated_by: string;
@@ -88,6 +90,9 @@ export function withScheduleDefaults<T extends Partial<ScheduleOptions>>(stored:
   }
   return filled;
 }
+
+/** Counters of firing outcomes live on the schedule item as `firing_count_<outcome>`. */
+export const FIRING_COUNT_PREFIX = 'firing_count_';
 
 export interface ScheduleView extends Schedule {
   trials: ScheduleTrialSummary[];
@@ -107,9 +112,21 @@ export function hasFiringsLeft(schedule: Pick<Schedule, 'recurrence_left'>): boo
 export type FiringRecordOutcome =
   /** A trial was created for it (`trial_id`). */
   | 'started'
+  /** `overlap` is skip and the schedule's previous trial had not finished at the firing's time. */
+  | 'skipped_overlap'
+  /** It reached the worker later than `starting_deadline_seconds` after its time. */
+  | 'skipped_deadline'
+  /** The schedule was paused when the firing arrived. */
+  | 'skipped_paused'
+  /** Its experiment no longer exists or was deleted: dropped, its cloud schedule removed. */
+  | 'skipped_experiment_deleted'
+  /** Another cloud schedule of the same schedule fired for the same time (a day-of-month OR day-of-week pattern): one trial only. */
+  | 'duplicate'
   /** Armed by an older definition of the schedule than the stored one: dropped, that cloud schedule removed. */
-  | 'superseded'
-  /** Its schedule or experiment no longer exists or was deleted: dropped, its cloud schedule removed. */
+  | 'stale_generation'
+  /** Local mode was not running at its time (recorded at the next start-up). */
+  | 'missed'
+  /** Its schedule no longer exists or was deleted: dropped, its cloud schedule removed. */
   | 'orphaned'
   /** The schedule had no firings left: dropped, its cloud schedule removed. */
   | 'exhausted'
@@ -119,6 +136,23 @@ export type FiringRecordOutcome =
   | 'skipped_halted'
   /** A freeze window covered the scheduled time (`rule_id`): no trial; the firing still counts. */
   | 'skipped_frozen';
+
+export const FIRING_RECORD_OUTCOMES: readonly FiringRecordOutcome[] = [
+  'started',
+  'skipped_overlap',
+  'skipped_deadline',
+  'skipped_paused',
+  'skipped_experiment_deleted',
+  'duplicate',
+  'stale_generation',
+  'missed',
+  'orphaned',
+  'exhausted',
+  'late',
+];
+
+/** How many firings ended each way, over the schedule's life (outcomes never seen are left out). */
+export type FiringCounts = Partial<Record<FiringRecordOutcome, number>>;
 
 /**
  * One firing of a schedule as the worker handled it, keyed by schedule id and
@@ -141,4 +175,6 @@ export interface FiringRecord {
   rule_id?: string;
   /** When the worker first handled it. */
   received_at: string;
+  /** When the scheduler actually sent it (its scheduled time plus any jitter), when known. */
+  fired_at?: string;
 }

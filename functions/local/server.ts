@@ -21,6 +21,7 @@ import { makeExecutorSafety } from '../executor/safety-checks.js';
 import { SafetyCounters } from '../metrics/safety-counters.js';
 import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
+import { makeRecordMissedFirings } from '../use-cases/missed-firings.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
@@ -59,6 +60,9 @@ export interface LocalServerOptions {
 /** What start-up found: trials picked up again, schedules armed and reconciled, expired firing records purged. */
 export interface StartupSummary {
   resumedTrials: number;
+  /** Firings that fell while the server was down: recorded as missed, or run once (catch_up: latest). */
+  missedFirings: number;
+  caughtUpFirings: number;
   armedSchedules: number;
   nextFirings: NextFiring[];
   reconciliation: ReconcileReport;
@@ -94,6 +98,9 @@ const FIRINGS_SHOWN = 5;
 export function logStartup(log: AppLogger, summary: StartupSummary): void {
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   log.info(`Resumed ${plural(summary.resumedTrials, 'unfinished trial')}`);
+  if (summary.missedFirings > 0 || summary.caughtUpFirings > 0) {
+    log.info(`Recorded ${plural(summary.missedFirings, 'firing')} missed while stopped; running ${plural(summary.caughtUpFirings, 'caught-up firing')} (catch_up: latest)`);
+  }
   log.info(`Armed ${plural(summary.armedSchedules, 'schedule')}${summary.nextFirings.length > 0 ? '; next firings:' : ''}`);
   for (const firing of summary.nextFirings.slice(0, FIRINGS_SHOWN)) {
     log.info(`  ${firing.at.toISOString()}`, { schedule: firing.scheduleId, experiment: firing.experimentId });
@@ -243,6 +250,14 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
 
   // The worker resumes trials accepted before a restart; only then does the server (and /health) answer.
   const resumedTrials = await queue.start();
+  // Firings that fell while the server was down, before the timers start again from now.
+  const missed = await makeRecordMissedFirings({
+    schedules: stores.schedules,
+    clock,
+    firingOf: (schedule, at) => scheduler.firingOf(schedule, at),
+    enqueueFiring: (firing) => queue.enqueueFiring(firing),
+    logger,
+  })();
   const armedSchedules = await scheduler.armAll(stores.schedules);
   // The store and the timers are in one process: nothing is in flight, so no grace period.
   const reconciliation = await makeReconcileSchedules({ ...stores, cloud: scheduler, clock, logger, metrics, graceMs: 0 })();
@@ -270,7 +285,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const startup: StartupSummary = { resumedTrials, armedSchedules, nextFirings: scheduler.nextFirings(), reconciliation, purgedFiringRecords };
+  const startup: StartupSummary = { resumedTrials, missedFirings: missed.missed, caughtUpFirings: missed.caughtUp, armedSchedules, nextFirings: scheduler.nextFirings(), reconciliation, purgedFiringRecords };
   logStartup(logger, startup);
 
   return {

@@ -2,6 +2,7 @@ import { isDeleted, type DeletionMarker } from '../domain/deletion.js';
 import { emptyTrialRecord, snapshotOf, type Trial } from '../domain/trial.js';
 import { ConflictError } from '../domain/errors.js';
 import { hasFiringsLeft, type FiringRecord, type FiringRecordOutcome, type Schedule } from '../domain/schedule.js';
+import { policySkip, type PreviousTrial } from '../domain/firing-policy.js';
 import type { FiringOutcome, SafetyMetrics, ScheduleFiring } from '../ports.js';
 import type { SafetyGate } from './safety-gate.js';
 import type { ScheduleDeps } from './schedules.js';
@@ -16,7 +17,7 @@ const DROPPED_BY_STORE: Record<Exclude<FiringOutcome, 'applied' | 'already-appli
   missing: { outcome: 'orphaned', reason: 'the schedule was deleted' },
   exhausted: { outcome: 'exhausted', reason: 'the schedule had no firings left' },
   stale: { outcome: 'late', reason: 'a later firing of the schedule was already counted' },
-  superseded: { outcome: 'superseded', reason: 'the schedule was changed since this cloud schedule was armed' },
+  superseded: { outcome: 'stale_generation', reason: 'the schedule was changed since this cloud schedule was armed' },
 };
 
 /**
@@ -25,11 +26,17 @@ const DROPPED_BY_STORE: Record<Exclude<FiringOutcome, 'applied' | 'already-appli
  * the store. Returns the trial to run, or undefined when the firing starts nothing.
  *
  * 1. Read the schedule and its experiment. A firing that cannot start a trial
- *    (schedule or experiment gone: orphaned; armed by an older generation:
- *    superseded) is recorded with why, and its cloud
- *    schedule removed (a superseded one also re-arms the current generation,
+ *    (schedule gone: orphaned; experiment gone: skipped_experiment_deleted;
+ *    armed by an older generation: stale_generation) is recorded with why, and
+ *    its cloud schedule removed (a stale one also re-arms the current generation,
  *    repairing a change whose cloud call failed). Cloud calls here are best
  *    effort: reconciliation is the net.
+ * 1b. The schedule's own rules (domain/firing-policy.ts): paused, past its
+ *    starting deadline, or overlapping its previous trial with `overlap: skip`:
+ *    recorded as skipped, nothing counted, the cloud schedule left alone.
+ *    Another cloud schedule of the same schedule that fired for the same time
+ *    (the two halves of a day-of-month OR day-of-week pattern) is recorded as
+ *    a duplicate beside the first and starts nothing.
  * 2. Record the firing with a fresh trial id: a second delivery finds the
  *    record and reuses its trial id. When a halt (now) or a freeze window (at
  *    the scheduled time) covers the experiment, the record says
@@ -55,12 +62,18 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
 
   /** Brings the cloud in line after a dropped firing. */
   async function repair(firing: ScheduleFiring, outcome: Dropped, schedule: (Schedule & Partial<DeletionMarker>) | undefined, context: Record<string, unknown>): Promise<void> {
-    if (outcome === 'late') return;
+    // A paused schedule's firing from an older generation: that cloud schedule should be gone.
+    if (outcome === 'skipped_paused' && schedule && (firing.generation ?? 0) !== schedule.generation) {
+      await bestEffort('remove the cloud schedule that fired', context, () => cloud.remove(firing.schedule_arn));
+      return;
+    }
+    // Only a firing that should not have happened says something about the cloud schedule.
+    if (!['orphaned', 'skipped_experiment_deleted', 'stale_generation', 'exhausted'].includes(outcome)) return;
     await bestEffort('remove the cloud schedule that fired', context, () => cloud.remove(firing.schedule_arn));
     if (!schedule) return;
-    if (outcome === 'superseded' && hasFiringsLeft(schedule) && !isDeleted(schedule)) {
+    if (outcome === 'stale_generation' && hasFiringsLeft(schedule) && !isDeleted(schedule)) {
       await bestEffort('arm the current generation', context, () => cloud.arm(schedule));
-    } else if (outcome !== 'superseded') {
+    } else if (outcome !== 'stale_generation') {
       await bestEffort('remove the cloud schedules', context, () => cloud.disarm(schedule));
     }
   }
@@ -69,11 +82,20 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
   async function drop(firing: ScheduleFiring, outcome: Dropped, reason: string, schedule: (Schedule & Partial<DeletionMarker>) | undefined, context: Record<string, unknown>): Promise<string | undefined> {
     const record = await schedules.recordFiring(firingRecord(firing, { outcome, reason }));
     if (record.outcome === 'started' && record.trial_id !== undefined) {
+      if (record.schedule_arn !== firing.schedule_arn) return duplicate(firing, record, context);
       if (await trials.get(record.trial_id)) return record.trial_id;
       await schedules.settleFiring(firing, outcome, reason);
     }
     logger?.info(`Firing dropped: ${reason}`, { ...context, outcome });
     await repair(firing, outcome, schedule, context);
+    return undefined;
+  }
+
+  /** Another cloud schedule of this schedule already fired for this time and started its trial: recorded beside it, nothing more. */
+  async function duplicate(firing: ScheduleFiring, first: FiringRecord, context: Record<string, unknown>): Promise<undefined> {
+    const reason = `${first.schedule_arn} already fired for this time and started trial ${String(first.trial_id)}`;
+    await schedules.recordFiring(firingRecord(firing, { outcome: 'duplicate', reason, trial_id: first.trial_id }));
+    logger?.info(`Firing dropped: ${reason}`, { ...context, outcome: 'duplicate' });
     return undefined;
   }
 
@@ -85,8 +107,17 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
       schedule_arn: firing.schedule_arn,
       generation: firing.generation ?? 0,
       received_at: clock.now().toISOString(),
+      ...(firing.fired_at ? { fired_at: firing.fired_at } : {}),
       ...fields,
     };
+  }
+
+  /** The newest trial the schedule started, with its end time: what `overlap: skip` compares with. */
+  async function previousTrial(schedule: Schedule): Promise<PreviousTrial | undefined> {
+    const [newest] = (await trials.listBySchedule(schedule.id, { limit: 1 })).items;
+    if (!newest) return undefined;
+    const trial = await trials.get(newest.id);
+    return trial ? { id: trial.id, status: trial.status, completed_at: trial.completed_at } : undefined;
   }
 
   return async function fireSchedule(firing: ScheduleFiring): Promise<string | undefined> {
@@ -95,11 +126,15 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
     const schedule = await schedules.get(firing.experiment_id, firing.schedule_id, { includeDeleted: true });
     const experiment = schedule && !isDeleted(schedule) ? await experiments.get(firing.experiment_id) : undefined;
     if (!schedule || isDeleted(schedule)) return drop(firing, 'orphaned', 'the schedule no longer exists', schedule, context);
-    if (!experiment) return drop(firing, 'orphaned', 'the experiment no longer exists', schedule, context);
+    if (!experiment) return drop(firing, 'skipped_experiment_deleted', 'the experiment no longer exists', schedule, context);
+    if (schedule.state === 'DISABLED') return drop(firing, 'skipped_paused', 'the schedule was paused (state DISABLED) when the firing arrived', schedule, context);
     if (schedule.generation !== generation) {
-      return drop(firing, 'superseded', `armed by generation ${generation}; the schedule is at generation ${schedule.generation}`, schedule, context);
+      return drop(firing, 'stale_generation', `armed by generation ${generation}; the schedule is at generation ${schedule.generation}`, schedule, context);
     }
     // An exhausted schedule is left to the count below: a redelivery of the firing that counted the last one must still make its trial.
+
+    const skip = policySkip(schedule, firing.scheduled_time, clock.now(), schedule.overlap === 'skip' ? await previousTrial(schedule) : undefined);
+    if (skip) return drop(firing, skip.outcome, skip.reason, schedule, context);
 
     const refusal = await deps.gate?.refusal(
       { experimentId: experiment.id, experimentMetadata: experiment.metadata, trialMetadata: { ...experiment.metadata, ...schedule.metadata } },
@@ -126,6 +161,7 @@ export function makeFireSchedule(deps: FireScheduleDeps) {
     }
 
     const record = await schedules.recordFiring(firingRecord(firing, { outcome: 'started', trial_id: ids.newId() }));
+    if (record.outcome === 'started' && record.schedule_arn !== firing.schedule_arn) return duplicate(firing, record, context);
     if (record.outcome !== 'started' || record.trial_id === undefined) {
       logger?.info('Firing delivered again; it was dropped before', { ...context, outcome: record.outcome });
       return undefined;

@@ -4,12 +4,12 @@ import { deletedError, isDeleted, type DeletionMarker } from '../domain/deletion
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import type { Experiment } from '../domain/experiment.js';
 import { keepMasked, maskParametersFor } from '../domain/redaction.js';
-import { hasFiringsLeft, SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
+import { hasFiringsLeft, SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type FiringRecord, type Schedule, type ScheduleDefinition, type ScheduleOptions, type ScheduleView } from '../domain/schedule.js';
 import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Json, JsonObject } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, ScheduleStore, TrialStore } from '../ports.js';
+import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
 import { validateGuards } from './validate-experiment.js';
 import { collect, type ListRequest } from './list-all.js';
 
@@ -171,7 +171,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
         throw still ? deletedError('Experiment', experimentId, still) : new NotFoundError(`Experiment ${experimentId} not found`);
       }
       await bringCloudInLine(schedule, 'create');
-      return { ...masked(schedule, experiment), next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
+      return { ...masked(schedule, experiment), firing_counts: {}, next_fire_time: nextFireTime(schedule, clock.now()), trials: [] };
     },
 
     /**
@@ -240,6 +240,12 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
       assertCount(count);
       const schedule = await load(experimentId, scheduleId);
       return { schedule_id: schedule.id, recurrence_left: schedule.recurrence_left, ...previewSchedule(schedule, clock.now(), count) };
+    },
+
+    /** What each firing of the schedule made, newest first (GET …/firings). */
+    async firings(experimentId: string, scheduleId: string, page: PageRequest): Promise<Page<FiringRecord>> {
+      const schedule = await load(experimentId, scheduleId);
+      return schedules.listFirings(schedule.experiment_id, schedule.id, page);
     },
 
     /** The next fire times of a schedule not stored (POST /schedule/preview): the same checks as creating one. */

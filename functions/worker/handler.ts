@@ -138,7 +138,10 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
         const message = parseBody(record.body);
         if (message.kind === 'trial') return await runTrial(message.trialId, record);
         if (!deps.fireSchedule) throw new PoisonMessage('Schedule firings are not handled by this worker');
-        const trialId = await deps.fireSchedule(message.firing);
+        // SentTimestamp: when Scheduler sent the firing, its scheduled time plus any flexible-window delay.
+        const sent = Number(record.attributes?.SentTimestamp);
+        const firing = Number.isFinite(sent) && sent > 0 ? { ...message.firing, fired_at: new Date(sent).toISOString() } : message.firing;
+        const trialId = await deps.fireSchedule(firing);
         if (trialId === undefined) {
           logger.info('Schedule firing started no trial', { messageId, scheduleId: message.firing.schedule_id });
           return;

@@ -28,7 +28,7 @@ describe('POST /experiment/{experiment_id}/schedule', () => {
     expect(Object.keys(schedule).sort()).toEqual(
       [
         ...['created_at', 'created_by', 'experiment_id', 'generation', 'id', 'metadata', 'parameters', 'recurrence_count', 'recurrence_left', 'recurrence_pattern', 'ticket', 'trials', 'updated_at', 'updated_by'],
-        ...['timezone', 'state', 'start_date', 'end_date', 'jitter_seconds', 'next_fire_time'],
+        ...['timezone', 'state', 'start_date', 'end_date', 'jitter_seconds', 'overlap', 'starting_deadline_seconds', 'catch_up', 'firing_counts', 'next_fire_time'],
       ].sort(),
     );
     expect(schedule).toMatchObject({

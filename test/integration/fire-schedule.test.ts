@@ -108,7 +108,14 @@ describe('fire-schedule', () => {
     // The other cloud schedule of an OR pattern firing the same minute is the same Unix firing.
     const twin = await fire(firing(schedule, 1, 'arn:aws:scheduler:eu-west-1:1:schedule/g/x-1'));
     expect(again).toBe(first);
-    expect(twin).toBe(first);
+    // ...so it starts nothing more, and is recorded beside the first as a duplicate.
+    expect(twin).toBeUndefined();
+    const records = (await schedules.listFirings(schedule.experiment_id, schedule.id, { limit: 10 })).items;
+    expect(records.map((r) => [r.outcome, r.trial_id, r.schedule_arn])).toEqual([
+      ['duplicate', first, 'arn:aws:scheduler:eu-west-1:1:schedule/g/x-1'],
+      ['started', first, firing(schedule, 1).schedule_arn],
+    ]);
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.firing_counts).toEqual({ started: 1, duplicate: 1 });
     expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(4);
     expect((await trials.listBySchedule(schedule.id, { limit: 10 })).items).toHaveLength(1);
   });
@@ -184,7 +191,7 @@ describe('fire-schedule', () => {
     expect(cloud.calls).toEqual(expect.arrayContaining([`remove ${firing(schedule, 1).schedule_arn}`, `remove ${firing(other.schedule, 1).schedule_arn}`]));
     expect(cloud.armed.size).toBe(0);
     expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'orphaned', reason: 'the schedule no longer exists' });
-    expect(await firingItem(other.schedule, 1)).toMatchObject({ outcome: 'orphaned', reason: 'the experiment no longer exists' });
+    expect(await firingItem(other.schedule, 1)).toMatchObject({ outcome: 'skipped_experiment_deleted', reason: 'the experiment no longer exists' });
   });
 
   it('drops a firing armed by an older generation, removes that cloud schedule and arms the current one', async () => {
@@ -194,7 +201,7 @@ describe('fire-schedule', () => {
     expect(cloud.generations.has(`${schedule.id}-g1-0`)).toBe(false);
     expect(cloud.armed.get(schedule.id)).toMatchObject({ generation: 2, recurrence_pattern: '*/5 * * * *' });
     expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(5);
-    expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'superseded', generation: 1, reason: 'armed by generation 1; the schedule is at generation 2' });
+    expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'stale_generation', generation: 1, reason: 'armed by generation 1; the schedule is at generation 2' });
     // The current generation's firings count as usual.
     expect(await fire(firing(current, 5, `arn:aws:scheduler:eu-west-1:1:schedule/g/${schedule.id}-g2-0`, 2))).toBeDefined();
   });
@@ -213,5 +220,57 @@ describe('fire-schedule', () => {
     await fire(firing(schedule, 2));
     expect(await fire(firing(schedule, 1))).toBeUndefined();
     expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(4);
+  });
+});
+
+describe('fire-schedule: the schedule own rules, recorded', () => {
+  const at = (iso: string) => makeFireSchedule({ experiments, trials, schedules, cloud, clock: { now: () => new Date(iso) }, ids: uuidIds });
+
+  it('records a firing later than starting_deadline_seconds as skipped_deadline, counts nothing, leaves the cloud alone', async () => {
+    const { schedule } = await setup(3);
+    await schedules.update({ ...schedule, starting_deadline_seconds: 600, generation: 2 }, false);
+    const late = { ...firing(schedule, 1), generation: 2 };
+    cloud.calls.length = 0;
+    // Scheduled 00:01, reached the worker at 00:31 (the queue was busy): 1800 s late.
+    expect(await at('2027-01-01T00:31:00Z')(late)).toBeUndefined();
+    expect(await firingItem(schedule, 1)).toMatchObject({
+      outcome: 'skipped_deadline',
+      reason: 'the firing reached the worker 1800 s after its scheduled time, later than starting_deadline_seconds (600)',
+      received_at: '2027-01-01T00:31:00.000Z',
+    });
+    const stored = await schedules.get(schedule.experiment_id, schedule.id);
+    expect(stored?.recurrence_left).toBe(3);
+    expect(stored?.firing_counts).toEqual({ skipped_deadline: 1 });
+    expect(cloud.calls).toEqual([]);
+    // In time: started.
+    expect(await at('2027-01-01T00:02:30Z')({ ...firing(schedule, 2), generation: 2 })).toBeDefined();
+  });
+
+  it('with overlap skip, records a firing during the previous trial as skipped_overlap and starts the next one after it', async () => {
+    const { schedule } = await setup(null);
+    await schedules.update({ ...schedule, overlap: 'skip', generation: 2 }, false);
+    const first = String(await at('2027-01-01T00:01:00Z')({ ...firing(schedule, 1), generation: 2 }));
+    await trials.transition(first, ['Scheduled'], 'In Progress', { executed_at: '2027-01-01T00:01:01.000Z' });
+    expect(await at('2027-01-01T00:02:00Z')({ ...firing(schedule, 2), generation: 2 })).toBeUndefined();
+    expect(await firingItem(schedule, 2)).toMatchObject({ outcome: 'skipped_overlap', reason: `overlap is skip and the previous trial ${first} is still In Progress` });
+    await trials.transition(first, ['In Progress'], 'Succeeded', { completed_at: '2027-01-01T00:02:30.000Z' });
+    expect(await at('2027-01-01T00:03:00Z')({ ...firing(schedule, 3), generation: 2 })).toBeDefined();
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.firing_counts).toEqual({ started: 2, skipped_overlap: 1 });
+  });
+
+  it('records a firing that arrives after a pause as skipped_paused', async () => {
+    const { schedule } = await setup(3);
+    await schedules.update({ ...schedule, state: 'DISABLED', generation: 2 }, false);
+    // Armed by generation 1, on its way when the schedule was paused (generation 2).
+    expect(await fire(firing(schedule, 1))).toBeUndefined();
+    expect(await firingItem(schedule, 1)).toMatchObject({ outcome: 'skipped_paused', reason: 'the schedule was paused (state DISABLED) when the firing arrived' });
+    expect((await schedules.get(schedule.experiment_id, schedule.id))?.recurrence_left).toBe(3);
+    expect(cloud.calls).toContain(`remove ${firing(schedule, 1).schedule_arn}`);
+  });
+
+  it('keeps the scheduled, sent and received times of a jittered firing', async () => {
+    const { schedule } = await setup(3);
+    await at('2027-01-01T00:08:30Z')({ ...firing(schedule, 1), fired_at: '2027-01-01T00:08:29.000Z' });
+    expect(await firingItem(schedule, 1)).toMatchObject({ scheduled_time: '2027-01-01T00:01:00Z', fired_at: '2027-01-01T00:08:29.000Z', received_at: '2027-01-01T00:08:30.000Z', outcome: 'started' });
   });
 });

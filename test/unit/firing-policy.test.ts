@@ -13,6 +13,7 @@ function schedule(overrides: Partial<Schedule> = {}): Schedule {
     recurrence_count: null,
     recurrence_left: null,
     ...SCHEDULE_DEFAULTS,
+    generation: 1,
     created_by: 'a',
     created_at: '2027-01-01T00:00:00.000Z',
     updated_by: 'a',

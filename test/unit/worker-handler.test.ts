@@ -188,7 +188,8 @@ describe('worker handler', () => {
 
       await expect(handler(event(JSON.stringify({ ...firing, extra: 'ignored' })), context())).resolves.toEqual({ batchItemFailures: [] });
 
-      expect(fired).toEqual([firing]);
+      // SentTimestamp (when Scheduler sent it, jitter included) reaches the firing record as fired_at.
+      expect(fired).toEqual([{ ...firing, fired_at: '2024-05-01T12:00:00.000Z' }]);
       expect(runTrial.calls.map((c) => c.id)).toEqual(['trial-from-schedule']);
     });
 
@@ -198,7 +199,7 @@ describe('worker handler', () => {
 
       await handler(event(JSON.stringify({ ...firing, generation: 7 })), context());
 
-      expect(fired).toEqual([{ ...firing, generation: 7 }]);
+      expect(fired).toEqual([{ ...firing, generation: 7, fired_at: '2024-05-01T12:00:00.000Z' }]);
     });
 
     it('runs nothing when the firing starts no trial', async () => {

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { DeletionMarker } from '../../domain/deletion.js';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { withScheduleDefaults, type FiringRecord, type Schedule } from '../../domain/schedule.js';
+import { FIRING_COUNT_PREFIX, withScheduleDefaults, type FiringCounts, type FiringRecord, type Schedule } from '../../domain/schedule.js';
 import type { FiringOutcome, Page, PageRequest, ScheduleFiring, ScheduleStore } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
@@ -18,10 +18,14 @@ const FIRING_RECORD_TTL_SECONDS = FIRING_RECORD_TTL_DAYS * 24 * 3600;
 const TYPE = 'SCHEDULE';
 const partition = (experimentId: string) => `EXPERIMENT#${experimentId}`;
 const key = (experimentId: string, scheduleId: string) => ({ pk: partition(experimentId), sk: `SCHEDULE#${scheduleId}` });
+const firingPrefix = (scheduleId: string) => `FIRING#${scheduleId}#`;
 const firingKey = (firing: Pick<ScheduleFiring, 'experiment_id' | 'schedule_id' | 'scheduled_time'>) => ({
   pk: partition(firing.experiment_id),
-  sk: `FIRING#${firing.schedule_id}#${firing.scheduled_time}`,
+  sk: `${firingPrefix(firing.schedule_id)}${firing.scheduled_time}`,
 });
+/** A duplicate (another cloud schedule firing for the same time) is kept beside the firing it duplicates. */
+const recordKey = (record: FiringRecord) =>
+  record.outcome === 'duplicate' ? { ...firingKey(record), sk: `${firingKey(record).sk}#duplicate#${record.schedule_arn.split('/').pop() ?? ''}` } : firingKey(record);
 const INTERNAL = new Set(['pk', 'sk', 'type', 'last_fired_time', INDEXES.byType.pk, INDEXES.byType.sk]);
 const FIRING_INTERNAL = new Set(['pk', 'sk', 'type', TTL_ATTRIBUTE]);
 
@@ -35,7 +39,13 @@ const LIVE = 'attribute_not_exists(deleted_at)';
 
 function toSchedule(item: Record<string, unknown>): Schedule & Partial<DeletionMarker> {
   const schedule: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(item)) if (!INTERNAL.has(name)) schedule[name] = value;
+  const counts: FiringCounts = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name.startsWith(FIRING_COUNT_PREFIX)) {
+      if (typeof value === 'number' && value > 0) counts[name.slice(FIRING_COUNT_PREFIX.length) as keyof FiringCounts] = value;
+    } else if (!INTERNAL.has(name)) schedule[name] = value;
+  }
+  schedule['firing_counts'] = counts;
   if (typeof schedule['generation'] !== 'number') schedule['generation'] = 0;
   return withScheduleDefaults(schedule) as unknown as Schedule & Partial<DeletionMarker>;
 }
@@ -45,6 +55,9 @@ function toFiringRecord(item: Record<string, unknown>): FiringRecord {
   for (const [name, value] of Object.entries(item)) if (!FIRING_INTERNAL.has(name)) record[name] = value;
   return record as unknown as FiringRecord;
 }
+
+/** Counted in the same write as the firing itself (applyFiring). */
+const STARTED_COUNT = `${FIRING_COUNT_PREFIX}started`;
 
 const isDeletedItem = (item: Record<string, unknown>): boolean => item['deleted_at'] !== undefined;
 
@@ -115,6 +128,9 @@ export class DynamoScheduleStore implements ScheduleStore {
       ':start_date': schedule.start_date,
       ':end_date': schedule.end_date,
       ':jitter': schedule.jitter_seconds,
+      ':overlap': schedule.overlap,
+      ':deadline': schedule.starting_deadline_seconds,
+      ':catch_up': schedule.catch_up,
       ':next': schedule.generation,
       ':generation': previous,
     };
@@ -131,6 +147,9 @@ export class DynamoScheduleStore implements ScheduleStore {
       '#start_date = :start_date',
       '#end_date = :end_date',
       '#jitter_seconds = :jitter',
+      '#overlap = :overlap',
+      '#starting_deadline_seconds = :deadline',
+      '#catch_up = :catch_up',
       'generation = :next',
     ];
     if (resetLeft) {
@@ -150,7 +169,7 @@ export class DynamoScheduleStore implements ScheduleStore {
           Key: key(schedule.experiment_id, schedule.id),
           UpdateExpression: `SET ${sets.join(', ')}${hasGuards ? '' : ' REMOVE guards'}`,
           ConditionExpression: `attribute_exists(pk) AND ${LIVE} AND ${generationIs(previous)}`,
-          ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds'].map((n) => [`#${n}`, n])),
+          ExpressionAttributeNames: Object.fromEntries(['parameters', 'state', 'timezone', 'start_date', 'end_date', 'jitter_seconds', 'overlap', 'starting_deadline_seconds', 'catch_up'].map((n) => [`#${n}`, n])),
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
@@ -234,32 +253,86 @@ export class DynamoScheduleStore implements ScheduleStore {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...record, ...firingKey(record), type: 'FIRING', [TTL_ATTRIBUTE]: expiresAt },
+          Item: { ...record, ...recordKey(record), type: 'FIRING', [TTL_ATTRIBUTE]: expiresAt },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
+      // A started firing is counted by applyFiring, in the write that counts it against the schedule.
+      if (record.outcome !== 'started') await this.count(record, { [record.outcome]: 1 });
       return record;
     } catch (error) {
       if (!isConditionalCheckFailed(error)) throw error;
-      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: firingKey(record), ConsistentRead: true }));
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: recordKey(record), ConsistentRead: true }));
       // Expired and purged between the two calls: what this call wanted to record stands.
       return Item ? toFiringRecord(Item) : record;
     }
   }
 
   async settleFiring(firing: ScheduleFiring, outcome: FiringRecord['outcome'], reason: string): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: firingKey(firing),
-        UpdateExpression: 'SET outcome = :outcome, reason = :reason',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':outcome': outcome, ':reason': reason },
-      }),
-    ).catch((error: unknown) => {
-      // Nothing recorded (expired meanwhile): nothing to settle.
+    let before: string | undefined;
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: firingKey(firing),
+          UpdateExpression: 'SET outcome = :outcome, reason = :reason',
+          ConditionExpression: 'attribute_exists(pk) AND outcome <> :outcome',
+          ExpressionAttributeValues: { ':outcome': outcome, ':reason': reason },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      before = Attributes?.['outcome'] as string | undefined;
+    } catch (error) {
+      // Nothing recorded (expired meanwhile), or already settled so: nothing to settle.
       if (!isConditionalCheckFailed(error)) throw error;
+      return;
+    }
+    // Settling follows a refused count, so a `started` record was never counted as started.
+    await this.count(firing, before && before !== 'started' ? { [before]: -1, [outcome]: 1 } : { [outcome]: 1 });
+  }
+
+  /**
+   * Moves the schedule's outcome counters (ADD creates a missing one). Counting
+   * follows the record write, so a crash between the two can leave a count one
+   * short; the records themselves are the truth.
+   */
+  private async count(firing: Pick<ScheduleFiring, 'experiment_id' | 'schedule_id'>, deltas: Record<string, number>): Promise<void> {
+    const names: Record<string, string> = {};
+    const values: Record<string, number> = {};
+    const adds = Object.entries(deltas).map(([outcome, delta], i) => {
+      names[`#c${i}`] = `${FIRING_COUNT_PREFIX}${outcome}`;
+      values[`:d${i}`] = delta;
+      return `#c${i} :d${i}`;
     });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key(firing.experiment_id, firing.schedule_id),
+          UpdateExpression: `ADD ${adds.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      // A firing of a schedule that is gone has nothing to count on.
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
+  }
+
+  async listFirings(experimentId: string, scheduleId: string, page: PageRequest): Promise<Page<FiringRecord>> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': partition(experimentId), ':prefix': firingPrefix(scheduleId) },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
+      }),
+    );
+    return { items: (result.Items ?? []).map(toFiringRecord), nextToken: encodeToken(result.LastEvaluatedKey) };
   }
 
   async applyFiring(firing: ScheduleFiring, hint: { counted: boolean } = { counted: true }): Promise<{ outcome: FiringOutcome; schedule?: Schedule }> {
@@ -270,14 +343,15 @@ export class DynamoScheduleStore implements ScheduleStore {
     // make each write apply to one kind only, so trying the likely one first
     // (a refused write is still billed) is safe whatever the hint says.
     const counted = () =>
-      this.conditionalUpdate(firing, 'SET last_fired_time = :t, recurrence_left = recurrence_left - :one', `${fresh} AND recurrence_left > :zero`, {
+      this.conditionalUpdate(firing, `SET last_fired_time = :t, recurrence_left = recurrence_left - :one ADD ${STARTED_COUNT} :one`, `${fresh} AND recurrence_left > :zero`, {
         ':one': 1,
         ':zero': 0,
         ':generation': generation,
       });
     const forever = () =>
-      this.conditionalUpdate(firing, 'SET last_fired_time = :t', `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
+      this.conditionalUpdate(firing, `SET last_fired_time = :t ADD ${STARTED_COUNT} :one`, `${fresh} AND (attribute_not_exists(recurrence_left) OR attribute_type(recurrence_left, :nullType))`, {
         ':nullType': 'NULL',
+        ':one': 1,
         ':generation': generation,
       });
     for (const attempt of hint.counted ? [counted, forever] : [forever, counted]) {

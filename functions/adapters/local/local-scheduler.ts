@@ -39,7 +39,8 @@ interface Armed {
  * to fire, has no timer. A schedule with jitter fires a random
  * 0..jitter_seconds after its time (the flexible time window), with its
  * scheduled time in the message. Firings missed while the process was down are
- * not replayed (EventBridge does not replay a window it was not running in either).
+ * found at start-up (use-cases/missed-firings.ts): recorded as missed, the latest
+ * run once with `catch_up: latest`.
  */
 export class LocalScheduler implements CloudScheduler {
   private readonly timers = new Map<string, Armed>();
@@ -62,6 +63,18 @@ export class LocalScheduler implements CloudScheduler {
       nextToken = page.nextToken;
     } while (nextToken);
     return armed;
+  }
+
+  /** The message this scheduler sends for `schedule` at `scheduledTime`. */
+  firingOf(schedule: Schedule, scheduledTime: Date): ScheduleFiring {
+    return {
+      kind: 'schedule-firing',
+      schedule_id: schedule.id,
+      experiment_id: schedule.experiment_id,
+      generation: schedule.generation,
+      schedule_arn: `${LOCAL_ARN_PREFIX}${cloudScheduleName(schedule.id, schedule.generation, 0)}`,
+      scheduled_time: scheduledTime.toISOString(),
+    };
   }
 
   async arm(schedule: Schedule, replaces = true): Promise<void> {
@@ -130,14 +143,7 @@ export class LocalScheduler implements CloudScheduler {
         this.schedule(schedule, from, armedAt);
         return;
       }
-      this.deps.fire({
-        kind: 'schedule-firing',
-        schedule_id: schedule.id,
-        experiment_id: schedule.experiment_id,
-        generation: schedule.generation,
-        schedule_arn: `${LOCAL_ARN_PREFIX}${name}`,
-        scheduled_time: next.toISOString(),
-      });
+      this.deps.fire({ ...this.firingOf(schedule, next), fired_at: this.deps.clock.now().toISOString() });
       // The firing may have removed this timer (an exhausted or orphaned schedule): then it stays removed.
       if (this.timers.get(name)?.timer === timer) this.schedule(schedule, next, armedAt);
     }, Math.min(Math.max(0, wait), MAX_TIMER_MS));

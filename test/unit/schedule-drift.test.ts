@@ -171,7 +171,7 @@ describe('schedule drift: each way store and cloud could part, and how they meet
     await w.experiments.markDeleted(experimentId);
     expect(await w.fire(w.firingOf(`${view.id}-g1-0`))).toBeUndefined();
     expect(w.names()).toEqual([]);
-    expect([...w.schedules.firings.values()]).toEqual([expect.objectContaining({ outcome: 'orphaned', reason: 'the experiment no longer exists' })]);
+    expect([...w.schedules.firings.values()]).toEqual([expect.objectContaining({ outcome: 'skipped_experiment_deleted', reason: 'the experiment no longer exists' })]);
     // Reconciliation completes the cascade in the store.
     expect(await w.reconcile()).toMatchObject({ cascaded: 1 });
     expect(await w.schedules.get(experimentId, view.id, { includeDeleted: true })).toMatchObject({ deleted_by: 'reconciler', generation: 2 });

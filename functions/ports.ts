@@ -184,6 +184,10 @@ export interface CloudScheduler {
   remove(nameOrArn: string): Promise<void>;
   /** Every cloud schedule Kallisti's group holds, a page at a time. */
   list(): AsyncIterable<CloudScheduleEntry[]>;
+}
+
+/** What reconciliation needs of the cloud besides changing it: which schedules should exist. */
+export interface ReconcilableCloudScheduler extends CloudScheduler {
   /** The names of the cloud schedules this generation of the schedule should have now (none when nothing is left to fire). */
   expectedNames(schedule: Schedule): string[];
 }

@@ -1,5 +1,4 @@
 import type { AppLogger } from './app-logger.js';
-import { randomUUID } from 'node:crypto';
 import { configuredModules, ModuleRegistry } from './modules/registry.js';
 import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
@@ -11,8 +10,9 @@ import { withSuppressedFireTimes } from './use-cases/safety-preview.js';
 import { makeSafetyUseCases } from './use-cases/safety.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
-export const systemClock: Clock = { now: () => new Date() };
-export const uuidIds: IdGenerator = { newId: () => randomUUID() };
+import { systemClock, uuidIds } from './system.js';
+
+export { systemClock, uuidIds };
 
 export interface CoreDeps {
   experiments: ExperimentStore;

@@ -1,11 +1,48 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { entryPath, LAMBDA_BUNDLING, PROJECT_ROOT, type LambdaName } from './bundling.js';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PROJECT_ROOT, type LambdaName } from './bundling.js';
 import { acknowledgeNag } from './nag.js';
+
+/** Bundles already built in this process (synthesizing several stacks builds each function once). */
+const built = new Map<LambdaName, string>();
+
+/**
+ * The bundle of one entry, built by scripts/bundle-lambda.ts (lib/bundling.ts: esbuild with
+ * code splitting and build-time validators) in a child process, since CDK's local bundling
+ * hook is synchronous and the build is not. Never Docker: synth works offline.
+ */
+export function lambdaCode(name: LambdaName): Code {
+  return Code.fromAsset(PROJECT_ROOT, {
+    // Hash what is deployed, not the repository.
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Required by the API but never used: local bundling always succeeds or throws.
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      command: ['bundle-lambda', name],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          let dir = built.get(name);
+          if (dir === undefined) {
+            const tempDir = mkdtempSync(path.join(tmpdir(), `kallisti-${name}-`));
+            process.once('exit', () => rmSync(tempDir, { recursive: true, force: true }));
+            dir = tempDir;
+            execFileSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'bundle-lambda.ts'), name, dir], { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+            built.set(name, dir);
+          }
+          cpSync(dir, outputDir, { recursive: true });
+          return true;
+        },
+      },
+    },
+  });
+}
 
 export interface KallistiFunctionProps {
   /** Which entry of `LAMBDA_ENTRIES` to bundle; it exports `handler`. */
@@ -25,13 +62,13 @@ export interface KallistiFunctionProps {
 
 /**
  * The defaults every Kallisti Lambda shares: Node.js 22 on arm64, ESM bundle with
- * source maps, JSON logs into an explicit log group with retention, and a role that
+ * source maps (code split: what loads on demand is in chunks/), JSON logs into an explicit log group with retention, and a role that
  * can write to that log group only (instead of AWSLambdaBasicExecutionRole, which
  * allows writing to any log group). Environment variables are added with
  * `addEnvironment` next to the grant they go with.
  */
 export class KallistiFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
@@ -49,11 +86,9 @@ export class KallistiFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: entryPath(props.entry),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+    this.function = new LambdaFunction(this, 'Function', {
+      code: lambdaCode(props.entry),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
@@ -72,7 +107,6 @@ export class KallistiFunction extends Construct {
         // The Powertools logger's own level (functions/logging.ts), kept equal to the Lambda's log filter.
         LOG_LEVEL: props.logLevel,
       },
-      bundling: LAMBDA_BUNDLING,
     });
 
     acknowledgeNag(this.function, {

@@ -73,7 +73,6 @@ const noopCloud: CloudScheduler = {
   arm: async () => undefined,
   disarm: async () => undefined,
   remove: async () => undefined,
-  expectedNames: () => [],
   list: async function* () {
     yield [];
   },

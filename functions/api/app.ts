@@ -97,6 +97,7 @@ export function makeApiHandler(options: ApiOptions) {
     const handler = async (event: APIGatewayProxyEvent) => {
       // Who is calling comes first: an unauthenticated request learns nothing about ids or bodies.
       const caller = route.access === 'public' ? ANONYMOUS : await options.authenticator.authenticate(event, route.access);
+      await operation.ready();
       const params = validatePathParams((event.pathParameters ?? {}) as Record<string, string>, operation);
       const query = validateQuery(event, operation);
       const body = parseBody(readBody(event, maxBodyBytes), operation);

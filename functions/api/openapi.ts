@@ -1,6 +1,7 @@
-import type { Ajv } from 'ajv';
 import document from '../../openapi.json' with { type: 'json' };
-import { createAjv, lazy, lazyValidator, type Validator } from '../validation/ajv.js';
+import type { Validator } from '../validation/ajv.js';
+import { requestValidators } from '../validation/request-validators.js';
+import { OPENAPI_ID, type RequestValidatorSource } from '../validation/validator-source.js';
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch'] as const;
 
@@ -25,6 +26,8 @@ export interface CompiledOperation {
   body?: { required: boolean; validate: Validator; readOnly: string[] };
   query?: { validate: Validator; names: string[] };
   pathParams?: { validate: Validator; names: string[] };
+  /** Resolves once this operation's validators can run (see RequestValidatorSource.ready). */
+  ready(): Promise<void>;
 }
 
 interface SchemaObject {
@@ -32,12 +35,16 @@ interface SchemaObject {
   properties?: Record<string, { readOnly?: boolean }>;
 }
 
-export const openapi = document as unknown as {
+/**
+ * What the operation table needs of openapi.json: paths, parameters, request bodies (and
+ * which of their fields are read-only). In a Lambda bundle this import is a copy trimmed
+ * to exactly that (lib/validators-codegen.ts); the whole document is served from
+ * openapi-document.ts.
+ */
+const openapi = document as unknown as {
   paths: Record<string, Record<string, OperationObject>>;
   components?: { parameters?: Record<string, ParameterObject>; schemas?: Record<string, SchemaObject> };
 } & Record<string, unknown>;
-
-const DOC_ID = 'openapi.json';
 
 function pointer(...segments: string[]): string {
   return segments.map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
@@ -69,37 +76,38 @@ export function readOnlyFields(schema: SchemaObject | undefined): string[] {
     .map(([name]) => name);
 }
 
-/** Every operation's validators, straight from openapi.json; each is compiled the first time it is needed. */
-export function compileOperations(): CompiledOperation[] {
-  const ajv = lazy((): Ajv => {
-    const instance = createAjv();
-    instance.addSchema(openapi as object, DOC_ID);
-    return instance;
-  });
-  // Query strings and path ids arrive as text: let ajv coerce them to the declared types.
-  const coercing = lazy((): Ajv => {
-    const instance = createAjv({ coerceTypes: true, useDefaults: true });
-    instance.addSchema(openapi as object, DOC_ID);
-    return instance;
-  });
-
+/**
+ * Every operation's validators, straight from openapi.json, keyed `<kind> <METHOD> <path>`.
+ * From source each compiles the first time it is needed; in a Lambda bundle they were
+ * compiled at build time (see functions/validation/validator-source.ts).
+ */
+export function compileOperations(source: RequestValidatorSource = requestValidators): CompiledOperation[] {
   const operations: CompiledOperation[] = [];
   for (const [path, item] of Object.entries(openapi.paths)) {
     for (const method of HTTP_METHODS) {
       const operation = item[method];
       if (!operation) continue;
       const params = [...((item as { parameters?: ParameterObject[] }).parameters ?? []), ...(operation.parameters ?? [])].map(resolveParameter);
-      const compiled: CompiledOperation = { method: method.toUpperCase(), path, operationId: operation.operationId ?? `${method} ${path}` };
+      const key = `${method.toUpperCase()} ${path}`;
+      const kinds: ('body' | 'params')[] = [];
+      const compiled: CompiledOperation = {
+        method: method.toUpperCase(),
+        path,
+        operationId: operation.operationId ?? `${method} ${path}`,
+        ready: () => (kinds.length === 0 || !source.ready ? Promise.resolve() : source.ready(kinds)),
+      };
       const query = params.filter((p) => p.in === 'query');
-      if (query.length > 0) compiled.query = { validate: lazyValidator(() => coercing().compile(parameterSchema(query))), names: query.map((p) => p.name) };
+      if (query.length > 0) compiled.query = { validate: source.params(`query ${key}`, parameterSchema(query)), names: query.map((p) => p.name) };
       const pathParams = params.filter((p) => p.in === 'path');
-      if (pathParams.length > 0) compiled.pathParams = { validate: lazyValidator(() => coercing().compile(parameterSchema(pathParams))), names: pathParams.map((p) => p.name) };
+      if (query.length > 0 || pathParams.length > 0) kinds.push('params');
+      if (pathParams.length > 0) compiled.pathParams = { validate: source.params(`path ${key}`, parameterSchema(pathParams)), names: pathParams.map((p) => p.name) };
       const body = operation.requestBody;
       if (body && !('$ref' in body) && body.content?.['application/json']?.schema) {
+        kinds.push('body');
         compiled.body = {
           required: body.required ?? false,
           readOnly: readOnlyFields(body.content['application/json'].schema as SchemaObject),
-          validate: lazyValidator(() => ajv().compile({ $ref: `${DOC_ID}#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}` })),
+          validate: source.body(`body ${key}`, `${OPENAPI_ID}#/${pointer('paths', path, method, 'requestBody', 'content', 'application/json', 'schema')}`),
         };
       }
       operations.push(compiled);

@@ -9,7 +9,6 @@ import type { SafetyUseCases } from '../use-cases/safety.js';
 import type { Page } from '../ports.js';
 import { swaggerUiHtml, type SwaggerUiIntegrity } from './docs.js';
 import { API_PREFIX, json, noContent, type ApiRequest, type ApiResponse } from './http.js';
-import { openapi } from './openapi.js';
 import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './report-format.js';
 
 export interface RouteDeps {
@@ -110,7 +109,10 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/openapi.json',
       access: 'public',
-      handle: async (request) => json(200, { ...openapi, servers: servers(basePath(request)) }),
+      handle: async (request) => {
+        const { openapiDocument } = await import('./openapi-document.js');
+        return json(200, { ...openapiDocument, servers: servers(basePath(request)) });
+      },
     },
     {
       method: 'POST',

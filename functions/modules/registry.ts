@@ -7,7 +7,9 @@ import { wait } from './cm/wait.js';
 import { PROM_MODULES } from './prom/index.js';
 import { holdsPlaceholder } from './placeholders.js';
 import type { StepModule } from './types.js';
-import { createAjv, lazy, lazyValidator, toFieldErrors, valueAtPointer, type Validator } from '../validation/ajv.js';
+import { toFieldErrors, valueAtPointer, type Validator } from '../validation/ajv.js';
+import type { WhereValidatorSource } from '../validation/validator-source.js';
+import { whereValidators } from '../validation/where-validators.js';
 
 /**
  * Every step command the product knows, keyed `namespace.command`.
@@ -31,12 +33,11 @@ export function configuredModules(env: NodeJS.ProcessEnv): readonly StepModule[]
 export class ModuleRegistry {
   private readonly modules = new Map<string, { module: StepModule; validate: Validator }>();
 
-  constructor(modules: readonly StepModule[]) {
-    // Schemas compile on first use: a cold start pays only for the commands it meets.
-    const ajv = lazy(() => createAjv());
+  /** `source`: where the `where` validators come from (compiled on first use from source, at build time in a bundle). */
+  constructor(modules: readonly StepModule[], source: WhereValidatorSource = whereValidators) {
     for (const module of modules) {
       if (this.modules.has(module.name)) throw new Error(`Step module ${module.name} is registered twice`);
-      this.modules.set(module.name, { module, validate: lazyValidator(() => ajv().compile(module.whereSchema)) });
+      this.modules.set(module.name, { module, validate: source.where(module.name, module.whereSchema) });
     }
   }
 

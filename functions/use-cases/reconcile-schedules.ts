@@ -2,7 +2,7 @@ import type { AppLogger } from '../app-logger.js';
 import { isDeleted } from '../domain/deletion.js';
 import type { Schedule } from '../domain/schedule.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { Clock, CloudScheduleEntry, CloudScheduler, ExperimentStore, ScheduleStore } from '../ports.js';
+import type { Clock, CloudScheduleEntry, ReconcilableCloudScheduler, ExperimentStore, ScheduleStore } from '../ports.js';
 
 /** What reconciliation found different between the store and the cloud, by kind. */
 export type DriftKind =
@@ -40,7 +40,7 @@ export interface ReconcileReport {
 export interface ReconcileDeps {
   schedules: ScheduleStore;
   experiments: ExperimentStore;
-  cloud: CloudScheduler;
+  cloud: ReconcilableCloudScheduler;
   clock: Clock;
   logger?: AppLogger;
   metrics?: Metrics;

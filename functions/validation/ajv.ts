@@ -1,16 +1,11 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { FieldError } from '../domain/errors.js';
 
-// ajv-formats is CommonJS with a default export; under NodeNext its default import is typed as the module.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-
-/** One configured ajv: all errors, OpenAPI's `nullable`, formats, and OpenAPI keywords (example) tolerated. */
-export function createAjv(options: Options = {}): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false, ...options });
-  addFormats(ajv);
-  return ajv;
-}
+/*
+ * What every validator's caller needs at run time: the Validator shape and the mapping
+ * of ajv's errors to field errors. Nothing here loads ajv's compiler (see compile.ts),
+ * so the Lambda bundles, whose validators are compiled at build time, leave it out.
+ */
 
 function decodePointerSegment(raw: string): string {
   return raw.replace(/~1/g, '/').replace(/~0/g, '~');

@@ -4,7 +4,7 @@ import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
-import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
+import { lazyCloudScheduler } from '../adapters/scheduler/lazy-cloud-scheduler.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
 import { optional, required } from '../config.js';
 import { makeRunTrial } from '../executor/run-trial.js';
@@ -15,7 +15,7 @@ import { createLogger } from '../logging.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
-import { systemClock, uuidIds } from '../wiring.js';
+import { systemClock, uuidIds } from '../system.js';
 import { makeWorkerHandler } from './handler.js';
 
 // Built once per container: the worker consumes the FIFO queue one message at a time.
@@ -31,8 +31,9 @@ const schedules = new DynamoScheduleStore(documentClient, tableName);
 const safety = new DynamoSafetyStore(documentClient, tableName);
 const safetyMetrics = new SafetyCounters(metrics);
 const gate = makeSafetyGate({ safety, clock: systemClock, logger, metrics: safetyMetrics });
-// The worker removes cloud schedules that fire for nothing, and re-arms the current generation when an older one fires.
-const cloud = createEventBridgeCloudScheduler({
+// The worker removes cloud schedules that fire for nothing and re-arms the current generation when an older
+// one fires; the adapter (its SDK client and cron code) loads on first use, which most invocations never reach.
+const schedulerConfig = {
   groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
   target: {
     queueArn: required(env, 'KALLISTI_SCHEDULE_TARGET_ARN'),
@@ -40,7 +41,8 @@ const cloud = createEventBridgeCloudScheduler({
     deadLetterArn: required(env, 'KALLISTI_SCHEDULE_DLQ_ARN'),
   },
   clock: systemClock,
-});
+};
+const cloud = lazyCloudScheduler(async () => (await import('../adapters/scheduler/eventbridge-scheduler.js')).createEventBridgeCloudScheduler(schedulerConfig));
 
 // Hands parked trials back and backs off failed messages (ChangeMessageVisibility on the receipt).
 const queue = createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL'));

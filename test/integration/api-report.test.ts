@@ -8,7 +8,7 @@ import { makeRoutes } from '../../functions/api/routes.js';
 import type { ReportLimits } from '../../functions/domain/report/limits.js';
 import { xmlSafe } from '../../functions/domain/report/xml-escape.js';
 import { TRIAL_STATUSES, type Trial } from '../../functions/domain/trial.js';
-import { createAjv } from '../../functions/validation/ajv.js';
+import { createAjv } from '../../functions/validation/compile.js';
 import { buildUseCases } from '../../functions/wiring.js';
 import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { startApiHarness } from '../support/api-harness.js';

@@ -5,7 +5,7 @@ import { renderJUnit } from '../../functions/domain/report/junit.js';
 import { reportOf, type ReportedExperiment } from '../../functions/domain/report/model.js';
 import { renderXml } from '../../functions/domain/report/xml.js';
 import { TRIAL_STATUSES, type Trial } from '../../functions/domain/trial.js';
-import { createAjv } from '../../functions/validation/ajv.js';
+import { createAjv } from '../../functions/validation/compile.js';
 import { HOSTILE_KEYS, HOSTILE_TEXT, hostileExperiment, trialIn } from '../support/report-fixtures.js';
 
 async function text(chunks: AsyncIterable<string>): Promise<string> {

@@ -4,7 +4,7 @@
  * with --only, --quick or --max-schedules, writes bench/out/results.json instead).
  *
  *   --slow                 also measure firing latency on real minute boundaries (adds about 3 minutes)
- *   --only=a,b             run some suites: api, executor, latency, scheduling, reconcile, lambda (cost runs when its inputs did)
+ *   --only=a,b             run some suites: api, executor, latency, scheduling, reconcile, lambda, metrics (cost runs when its inputs did)
  *   --max-schedules=N      cap the largest schedule count (default 100,000; smaller sizes are extrapolated)
  *   --quick                a tenth of the repetitions, to try the harness (figures too noisy to publish)
  *   --markdown             also print the table as Markdown (for BENCHMARKS.md)
@@ -20,7 +20,7 @@ import type { SuiteContext, SuiteResult } from './suites/suite.js';
 quietSdkNodeWarning();
 
 const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITES = ['api', 'executor', 'latency', 'scheduling', 'reconcile', 'lambda'] as const;
+const SUITES = ['api', 'executor', 'latency', 'scheduling', 'reconcile', 'lambda', 'metrics'] as const;
 type SuiteName = (typeof SUITES)[number];
 
 function parseArgs(argv: readonly string[]) {
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     scheduling: async () => (await import('./suites/scheduling.js')).runScheduling(context, { maxSchedules: args.maxSchedules }),
     reconcile: async () => (await import('./suites/reconcile.js')).runReconcile(context),
     lambda: async () => (await import('./suites/lambda.js')).runLambda(context),
+    metrics: async () => (await import('./suites/metrics-cost.js')).runMetricsCost(context),
   };
   const results: Partial<Record<SuiteName | 'cost', SuiteResult>> = {};
   const errors: Record<string, string> = {};

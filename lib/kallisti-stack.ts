@@ -177,6 +177,8 @@ export class KallistiStack extends Stack {
       // The `service` dimension of every metric both functions publish (lib/kallisti-metrics.ts).
       fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));
       fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
+      // With the tracing flag: Powertools Tracer (loaded only then) adds a subsegment per step.
+      if (settings.tracing) fn.addEnvironment('KALLISTI_TRACING', 'true');
       acknowledgeNag(fn.role, {
         id: wildcardResourceFinding(this, scheduling.schedulesArn),
         reason: "Schedule names are Kallisti schedule ids created at run time; the wildcard stays inside this stage's schedule group.",

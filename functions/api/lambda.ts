@@ -6,10 +6,15 @@ import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
+import { loadTracer } from '../adapters/tracing/load-tracer.js';
+import { traceHandler, tracingObserver } from '../adapters/tracing/xray-tracing.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
 import { optional, required } from '../config.js';
 import { createLogger } from '../logging.js';
 import { SafetyCounters } from '../metrics/safety-counters.js';
+import { metricsObserver } from '../observability/metrics-observer.js';
+import { observeTrialStore } from '../observability/observe.js';
+import { combineObservers } from '../observability/trial-observer.js';
 import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
 import type { SwaggerUiIntegrity } from './docs.js';
@@ -26,10 +31,13 @@ if (auth.mode === 'open') logger.warn(describeAuth(auth));
 else logger.info(describeAuth(auth));
 // Safety events (halts, refusals) as CloudWatch metrics: EMF log lines written after each request.
 const metrics = new EmfMetrics({ serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'kallisti') });
+// Trials the API ends itself (a stop before they ran) are counted like the worker's; X-Ray only with the tracing flag.
+const tracer = await loadTracer(env);
 const documentClient = createDocumentClient();
+tracer?.captureAWSv3Client(documentClient);
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
-  trials: new DynamoTrialStore(documentClient, tableName),
+  trials: observeTrialStore(new DynamoTrialStore(documentClient, tableName), combineObservers(metricsObserver(metrics), ...(tracer ? [tracingObserver(tracer)] : []))),
   schedules: new DynamoScheduleStore(documentClient, tableName),
   safety: new DynamoSafetyStore(documentClient, tableName),
   metrics: new SafetyCounters(metrics),
@@ -59,10 +67,12 @@ const handleRequest = makeApiHandler({
   logger,
 });
 
-export const handler = async (event: Parameters<typeof handleRequest>[0], context: Parameters<typeof handleRequest>[1]): Promise<Awaited<ReturnType<typeof handleRequest>>> => {
+const measured = async (event: Parameters<typeof handleRequest>[0], context: Parameters<typeof handleRequest>[1]): Promise<Awaited<ReturnType<typeof handleRequest>>> => {
   try {
     return await handleRequest(event, context);
   } finally {
     metrics.flush();
   }
 };
+
+export const handler = tracer ? traceHandler(tracer, measured) : measured;

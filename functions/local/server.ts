@@ -14,6 +14,10 @@ import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { purgeExpiredItems } from '../adapters/local/expired-items.js';
 import { makeReconcileSchedules, type ReconcileReport } from '../use-cases/reconcile-schedules.js';
+import { metricsObserver } from '../observability/metrics-observer.js';
+import { observeModules, observeRunTrial, observeTrialStore } from '../observability/observe.js';
+import { terminalObserver } from '../observability/terminal-observer.js';
+import { combineObservers } from '../observability/trial-observer.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
 import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
@@ -162,20 +166,22 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     await unlock();
     throw error;
   }
+  const metrics = options.metrics ?? new PrometheusMetrics();
+  // Trials and steps reach /metrics and the terminal by observing the store and the step commands.
+  const observer = combineObservers(metricsObserver(metrics), terminalObserver(logger));
   const stores: LocalStores = {
     experiments: new DynamoExperimentStore(dynamo.documentClient, tableName),
-    trials: new DynamoTrialStore(dynamo.documentClient, tableName),
+    trials: observeTrialStore(new DynamoTrialStore(dynamo.documentClient, tableName), observer),
     schedules: new DynamoScheduleStore(dynamo.documentClient, tableName),
     safety: new DynamoSafetyStore(dynamo.documentClient, tableName),
   };
   const clock = options.clock ?? systemClock;
-  const metrics = options.metrics ?? new PrometheusMetrics();
   // Safety events (refusals, halts, skips, trips) are counted here and published with the rest on /metrics.
   const safetyMetrics = new SafetyCounters(metrics);
   const gate = makeSafetyGate({ safety: stores.safety, clock, logger, metrics: safetyMetrics });
-  const registry = new ModuleRegistry(configuredModules(process.env));
+  const registry = new ModuleRegistry(observeModules(configuredModules(process.env), observer));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
-  const runTrial = makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) });
+  const runTrial = observeRunTrial(makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) }));
   // The in-process scheduler stands in for EventBridge Scheduler: each firing joins
   // the queue as the cloud's firing message joins the FIFO queue, and reaching its
   // head goes through the same fire-schedule use case as the worker Lambda.

@@ -116,9 +116,13 @@ export interface StepModule {
 /** What a module that does not say is assumed to need at most per call. */
 export const DEFAULT_MAX_RUN_MS = 60_000;
 
-/** A step failed in a way the trial record should explain (not a bug). */
+/** A step failed in a way the trial record should explain (not a bug). `kind` classifies it for metrics (e.g. `timeout`). */
 export class StepFailedError extends Error {
-  constructor(message: string, readonly output?: Json) {
+  constructor(
+    message: string,
+    readonly output?: Json,
+    readonly kind?: string,
+  ) {
     super(message);
     this.name = 'StepFailedError';
   }

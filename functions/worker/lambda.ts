@@ -4,6 +4,8 @@ import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
+import { loadTracer } from '../adapters/tracing/load-tracer.js';
+import { traceHandler, tracingObserver } from '../adapters/tracing/xray-tracing.js';
 import { lazyCloudScheduler } from '../adapters/scheduler/lazy-cloud-scheduler.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
 import { optional, required } from '../config.js';
@@ -14,6 +16,9 @@ import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { createLogger } from '../logging.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import { measureFirings } from '../metrics/instrument.js';
+import { metricsObserver } from '../observability/metrics-observer.js';
+import { observeModules, observeRunTrial, observeTrialStore } from '../observability/observe.js';
+import { combineObservers } from '../observability/trial-observer.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../system.js';
 import { makeWorkerHandler } from './handler.js';
@@ -24,9 +29,13 @@ const tableName = required(env, 'KALLISTI_TABLE');
 const logger = createLogger('kallisti-worker', optional(env, 'LOG_LEVEL', 'INFO'));
 // CloudWatch metrics as EMF log lines, written after each invocation (no API call).
 const metrics = new EmfMetrics({ serviceName: optional(env, 'POWERTOOLS_SERVICE_NAME', 'kallisti') });
+// X-Ray only with the stack's tracing flag; then the store's DynamoDB calls are traced too.
+const tracer = await loadTracer(env);
+const observer = combineObservers(metricsObserver(metrics), ...(tracer ? [tracingObserver(tracer)] : []));
 const documentClient = createDocumentClient();
+tracer?.captureAWSv3Client(documentClient);
 const experiments = new DynamoExperimentStore(documentClient, tableName);
-const trials = new DynamoTrialStore(documentClient, tableName);
+const trials = observeTrialStore(new DynamoTrialStore(documentClient, tableName), observer);
 const schedules = new DynamoScheduleStore(documentClient, tableName);
 const safety = new DynamoSafetyStore(documentClient, tableName);
 const safetyMetrics = new SafetyCounters(metrics);
@@ -49,23 +58,27 @@ const queue = createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL'));
 
 const handleMessages = makeWorkerHandler({
   visibility: queue,
-  runTrial: makeRunTrial({
-    experiments,
-    trials,
-    registry: new ModuleRegistry(configuredModules(env)),
-    clock: systemClock,
-    logger,
-    metrics: safetyMetrics,
-    safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
-  }),
+  runTrial: observeRunTrial(
+    makeRunTrial({
+      experiments,
+      trials,
+      registry: new ModuleRegistry(observeModules(configuredModules(env), observer)),
+      clock: systemClock,
+      logger,
+      metrics: safetyMetrics,
+      safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
+    }),
+  ),
   fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock: systemClock }),
   logger,
 });
 
-export const handler: typeof handleMessages = async (event, context) => {
+const measured: typeof handleMessages = async (event, context) => {
   try {
     return await handleMessages(event, context);
   } finally {
     metrics.flush();
   }
 };
+
+export const handler = tracer ? traceHandler(tracer, measured) : measured;

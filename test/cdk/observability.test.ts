@@ -193,6 +193,16 @@ describe('alarms added for operations', () => {
     for (const [, alarm] of Object.entries(alarms(onlyTopic))) expect(alarm['AlarmActions']).toEqual([TOPIC_ARN]);
   });
 
+  it('turns on the Tracer in both functions only with the tracing flag', () => {
+    const traced = synth({ tracing: 'true' });
+    const env = (s: Synthesized) =>
+      resources(s.template, 'AWS::Lambda::Function')
+        .filter(([id]) => /^(Api|Worker)Function/.test(id))
+        .map(([, fn]) => (fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables['KALLISTI_TRACING']);
+    expect(env(traced)).toEqual(['true', 'true']);
+    expect(env(plain)).toEqual([undefined, undefined]);
+  });
+
   it('both functions publish under the stage’s service name', () => {
     for (const [, fn] of resources(notified.template, 'AWS::Lambda::Function').filter(([id]) => /^(Api|Worker)Function/.test(id))) {
       expect((fn.Properties?.['Environment'] as { Variables: Record<string, unknown> }).Variables).toMatchObject({ POWERTOOLS_SERVICE_NAME: 'kallisti-prod', POWERTOOLS_METRICS_NAMESPACE: 'Kallisti' });

@@ -74,11 +74,22 @@ describe('local mode, operable at a glance', () => {
     expect(scrape.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = await scrape.text();
     expect(sample(text, 'kallisti_firings_total{outcome="trial"}')).toBe(1);
+    expect(sample(text, `kallisti_trials_finished_total{status="Succeeded",experiment="${String(experiment['id'])}"}`)).toBe(1);
+    expect(sample(text, 'kallisti_trial_duration_seconds_count{status="Succeeded"}')).toBe(1);
+    expect(sample(text, 'kallisti_step_duration_seconds_count{module="cm.wait"}')).toBe(1);
     expect(sample(text, 'kallisti_firing_lag_seconds_count')).toBe(1);
     // The firing was received within a second or so of its minute (the lag is a real measurement).
     expect(sample(text, 'kallisti_firing_lag_seconds_sum')).toBeLessThan(5);
 
     expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}POST \/experiment 201 \d+(\.\d)? ms$/), expect.stringMatching(/ INFO {2}GET \/trial 200 /)]));
+    const ids = `trial=${trial.id} experiment=${String(experiment['id'])}`;
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`INFO {2}Trial started ${ids}$`)),
+        expect.stringMatching(new RegExp(`INFO {4}Step cm\\.wait done in \\d+ ms trial=${trial.id}$`)),
+        expect.stringMatching(new RegExp(`INFO {2}Trial Succeeded in \\d+ ms ${ids}$`)),
+      ]),
+    );
     // Query strings stay out of the log; successful scrapes are not logged at all.
     expect(lines.join('\n')).not.toContain('?experiment=');
     expect(lines.join('\n')).not.toContain('/metrics');

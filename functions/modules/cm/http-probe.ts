@@ -12,7 +12,7 @@ export const httpProbe: StepModule = {
     const output = await performHttp(where, context);
     context.log(`Received status ${output.status_code} in ${output.response_time_in_seconds} s.`);
     if (output.status_code >= 400) {
-      throw new StepFailedError(`HTTP probe failed: status ${output.status_code}`, output);
+      throw new StepFailedError(`HTTP probe failed: status ${output.status_code}`, output, 'status');
     }
     return output;
   },

@@ -110,9 +110,10 @@ export async function performHttp(where: JsonObject, context: StepContext, optio
       onRedirect: (status, to) => context.log(`Redirected (${status}) to ${to.origin}${to.pathname}`),
     });
   } catch (error) {
-    if (error instanceof EgressRefusedError || error instanceof RedirectError) throw new StepFailedError(error.message);
-    if (signal.aborted && !context.signal.aborted) throw new StepFailedError(`Request to ${url.origin} timed out after ${timeoutSeconds} s`);
-    throw error instanceof Error && !context.signal.aborted ? new StepFailedError(`Request to ${url.origin} failed: ${error.message}`) : error;
+    if (error instanceof EgressRefusedError) throw new StepFailedError(error.message, undefined, 'blocked');
+    if (error instanceof RedirectError) throw new StepFailedError(error.message, undefined, 'redirects');
+    if (signal.aborted && !context.signal.aborted) throw new StepFailedError(`Request to ${url.origin} timed out after ${timeoutSeconds} s`, undefined, 'timeout');
+    throw error instanceof Error && !context.signal.aborted ? new StepFailedError(`Request to ${url.origin} failed: ${error.message}`, undefined, 'network') : error;
   }
   const elapsed = (performance.now() - started) / 1000;
   return {

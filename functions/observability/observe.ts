@@ -45,10 +45,9 @@ export function observeTrialStore(store: TrialStore, observer: TrialObserver): T
 
 /** The step commands, each run wrapped by the observer (timed, traced) with the running trial's ids. */
 export function observeModules(modules: readonly StepModule[], observer: TrialObserver): StepModule[] {
+  // Everything else a command declares (iam, probe, checkWhere, …) is kept as it is.
   return modules.map((module) => ({
-    name: module.name,
-    description: module.description,
-    whereSchema: module.whereSchema,
+    ...module,
     run: (where, context) => {
       const trial = running.getStore();
       const run = () => module.run(where, context);

@@ -164,6 +164,14 @@ describe('a trial run, observed', () => {
     expect(root.annotations).toEqual({ trial_id: trial.id, experiment_id: experiment.id, status: 'Failed' });
   });
 
+  it('keeps everything else a step command declares', () => {
+    const module = { ...(DEFAULT_MODULES[0] as StepModule), probe: true, checkWhere: () => [{ path: 'x', message: 'no' }] };
+    const [observed] = observeModules([module], {});
+    expect(observed).toMatchObject({ name: module.name, description: module.description, whereSchema: module.whereSchema, probe: true });
+    expect(observed?.checkWhere?.({}, false)).toEqual([{ path: 'x', message: 'no' }]);
+    expect(observed?.run).not.toBe(module.run);
+  });
+
   it('leaves the store as it was for every other call, and reports nothing for a status change that did not happen', async () => {
     const seen: string[] = [];
     const trials = new MemoryTrialStore();

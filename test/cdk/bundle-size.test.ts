@@ -6,7 +6,7 @@ const ONE_MB = 1024 * 1024;
 /** The SDK clients each function creates at start; every other client (a step module's) must load on demand. */
 const CLIENTS_AT_START: Record<string, string[]> = {
   api: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
-  worker: ['client-dynamodb'],
+  worker: ['client-dynamodb', 'client-sqs'],
   reconciler: ['client-dynamodb', 'client-scheduler'],
 };
 

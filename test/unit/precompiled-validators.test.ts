@@ -90,6 +90,13 @@ describe('validators compiled at build time (ajv standalone code in the bundle)'
     expect(compared).toBeGreaterThan(100);
   });
 
+  it('drop the same read-only fields as from source (the bundle carries openapi.json trimmed)', () => {
+    const readOnly = (ops: CompiledOperation[]) => Object.fromEntries(ops.filter((op) => op.body).map((op) => [`${op.method} ${op.path}`, op.body?.readOnly]));
+    const fromSource = readOnly(compileFromSource());
+    expect(readOnly(bundled.compileOperations())).toEqual(fromSource);
+    expect(fromSource['PUT /experiment/{experiment_id}/schedule/{schedule_id}']).toEqual(expect.arrayContaining(['id', 'recurrence_left', 'firing_counts']));
+  });
+
   it('judge every step command’s where exactly as from source', () => {
     const fromSource = new ModuleRegistry(DEFAULT_MODULES);
     const fromBundle = new bundled.ModuleRegistry(bundled.DEFAULT_MODULES);

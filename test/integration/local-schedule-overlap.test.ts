@@ -7,7 +7,7 @@
  */
 import { jest } from '@jest/globals';
 import type { ScheduleFiring } from '../../functions/ports.js';
-import { advance, createSchedule, firingsOf, settle, startLocal, useFakeClock, waitExperiment, type Body, type LocalHarness } from '../support/local-server.js';
+import { advance, advanceUntil, createSchedule, firingsOf, settle, startLocal, useFakeClock, waitExperiment, type Body, type LocalHarness } from '../support/local-server.js';
 
 const T0 = Date.UTC(2027, 0, 4, 9, 0, 0);
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
@@ -48,16 +48,16 @@ describe('a schedule firing during a long trial, through the local server', () =
     await server.deliver(firing(schedule, at(0)));
     const [first] = await firingsOf(local, exp, id);
     expect(first).toMatchObject({ scheduled_time: at(0), outcome: 'started' });
-    await advance(5_000);
-    expect(await trialStatus(local, first?.trial_id)).toBe('In Progress');
+    const harness = local;
+    await advanceUntil(async () => (await trialStatus(harness, first?.trial_id)) === 'In Progress');
 
     // The next firing falls 60 s into the trial: it waits in the queue until the trial ends.
     const second = server.deliver(firing(schedule, at(60)));
     await advance(60_000);
     expect(await trialStatus(local, first?.trial_id)).toBe('In Progress');
-    await advance((LONG_SECONDS - 60) * 1000);
+    // With queue, the second trial runs its two minutes after the first.
+    await settle(server, 2 * LONG_SECONDS + 60);
     await second;
-    await settle(server, LONG_SECONDS + 30);
 
     const records = await firingsOf(local, exp, id);
     expect(records.map((f) => [f.scheduled_time, f.outcome])).toEqual([
@@ -85,15 +85,15 @@ describe('a schedule firing during a long trial, through the local server', () =
     // A trial started by hand holds the queue for two minutes.
     const manual = await local.call('POST', '/trial', { experiment: exp });
     expect(manual.status).toBe(201);
-    await advance(5_000);
-    expect(await trialStatus(local, String((manual.body as Body)['id']))).toBe('In Progress');
+    const harness = local;
+    await advanceUntil(async () => (await trialStatus(harness, String((manual.body as Body)['id']))) === 'In Progress');
 
     const late = server.deliver(firing(schedule, at(10)));
-    await advance(LONG_SECONDS * 1000);
+    await settle(server, 2 * LONG_SECONDS + 60);
     await late;
     // Once the queue is free, a firing that arrives on time starts its trial.
     await server.deliver(firing(schedule, new Date().toISOString()));
-    await settle(server, LONG_SECONDS + 30);
+    await settle(server, 2 * LONG_SECONDS + 60);
 
     const records = await firingsOf(local, exp, id);
     expect(records.map((f) => f.outcome)).toEqual(['skipped_deadline', 'started']);

@@ -130,6 +130,15 @@ export async function advance(ms: number): Promise<void> {
   }
 }
 
+/** Advances the fake clock a second at a time until `probe` holds, at most `seconds`. */
+export async function advanceUntil(probe: () => Promise<boolean>, seconds = 30): Promise<void> {
+  for (let i = 0; i < seconds; i += 1) {
+    if (await probe()) return;
+    await advance(1000);
+  }
+  if (!(await probe())) throw new Error(`still not so after ${seconds} s of fake time`);
+}
+
 /** Lets the worker finish what it has: a second of fake time at a time, at most `seconds`. */
 export async function settle(server: LocalServer, seconds = 30): Promise<void> {
   let idle = false;

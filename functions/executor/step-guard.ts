@@ -14,8 +14,12 @@ export class StepGuard {
   private deadlineTimer: ReturnType<typeof setTimeout> | undefined;
   cause: AbortCause | undefined;
 
-  constructor(options: { pollMs: number; pollForStop?: () => Promise<boolean>; msUntilDeadline?: number; onPollError: (error: unknown) => void }) {
+  private readonly stopGraceMs: number;
+
+  /** `stopGraceMs`: after a stop, how long the step may still take to return (to undo what it started) before it is abandoned. */
+  constructor(options: { pollMs: number; pollForStop?: () => Promise<boolean>; msUntilDeadline?: number; stopGraceMs?: number; onPollError: (error: unknown) => void }) {
     const { pollForStop, msUntilDeadline } = options;
+    this.stopGraceMs = options.stopGraceMs ?? 0;
     if (pollForStop) {
       let inFlight = false;
       this.poller = setInterval(() => {
@@ -48,13 +52,25 @@ export class StepGuard {
 
   async run<T>(work: () => Promise<T>): Promise<T> {
     const signal = this.controller.signal;
-    const aborted = new Promise<never>((_, reject) => {
-      if (signal.aborted) reject(signal.reason);
-      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
     const running = work();
     // If the abort wins the race the step's own rejection has no listener left.
     running.catch(() => undefined);
+    const aborted = new Promise<never>((_, reject) => {
+      const onAbort = (): void => {
+        if (this.cause !== 'stop' || this.stopGraceMs <= 0) return reject(signal.reason);
+        // The step heard the stop through its signal: let it finish undoing what it started, within the grace.
+        const grace = setTimeout(() => reject(signal.reason), this.stopGraceMs);
+        void running.then(
+          () => undefined,
+          () => undefined,
+        ).finally(() => {
+          clearTimeout(grace);
+          reject(signal.reason);
+        });
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     return Promise.race([running, aborted]);
   }
 

@@ -8,12 +8,13 @@ import type { Json, JsonObject } from '../domain/types.js';
 import { findPlaceholders, isStepOutputReference } from '../domain/templating.js';
 import type { AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
-import { MAX_SUSPENSION_STATE_CHARS, StepFailedError, StepSuspension } from '../modules/types.js';
+import { CLEANUP_TIMEOUT_MS, MAX_SUSPENSION_STATE_CHARS, StepFailedError, StepSuspension } from '../modules/types.js';
 import type { Clock, TrialStore } from '../ports.js';
 import type { ExecutorObserver } from './observer.js';
 import { messageOf, stepLabel, summarize } from './record-format.js';
 import { maxRunMs, whereOf } from './slicing.js';
 import { captureOutputs, outputsTree, referencedOutputs } from './step-outputs.js';
+import { cleanUpSuspended } from './step-cleanup.js';
 import { StepGuard } from './step-guard.js';
 import { TrialLog } from './trial-log.js';
 
@@ -163,7 +164,7 @@ export class TrialRun {
         if (!this.stopRequested && this.callsThisSlice > 0) await this.refreshStatus();
         if (this.stopRequested) {
           if (resuming) {
-            await this.endSuspended(phase, index, this.log.error('Stopped: a stop was requested while the step waited.'));
+            await this.endSuspended(phase, index, step, this.log.error('Stopped: a stop was requested while the step waited.'));
             return verdict('Stopped', this.log.error(`Trial Stopped: a stop was requested during ${label}.`));
           }
           return verdict('Stopped', this.log.error(`Trial Stopped: a stop was requested before ${label}.`));
@@ -256,10 +257,15 @@ export class TrialRun {
     }
   }
 
-  /** Ends the suspended step of the checkpoint with `line` (a stop while it waited). */
-  private async endSuspended(phase: StepList, index: number, line: string): Promise<void> {
+  /** Ends the suspended step of the checkpoint with `line` (a stop while it waited), once its module undid what it left running. */
+  private async endSuspended(phase: StepList, index: number, step: Step, line: string): Promise<void> {
     const entry = this.checkpoint.step_entry;
-    if (entry) await this.writeEntry(phase, index, { ...entry, logs: [...entry.logs, line] });
+    const where = this.whereFor(step);
+    const scrub = (text: string): string => scrubText(text, this.secretsOf(where));
+    const said: string[] = [];
+    const out = { info: (m: string) => said.push(this.log.info(scrub(m))), error: (m: string) => said.push(this.log.error(scrub(m))) };
+    await cleanUpSuspended(this.deps.registry.get(step.do), where, this.checkpoint.step_state, out, () => this.now());
+    if (entry) await this.writeEntry(phase, index, { ...entry, logs: [...entry.logs, line, ...said] });
     this.moveTo(phase, index);
   }
 
@@ -310,6 +316,8 @@ export class TrialRun {
 
     const guard = new StepGuard({
       pollMs: this.deps.stopPollMs,
+      // A module that can undo what it started gets time to do so when a stop interrupts it.
+      stopGraceMs: module.cleanup ? CLEANUP_TIMEOUT_MS : 0,
       pollForStop: main
         ? async () => {
             const current = await trials.getState(this.trialId);

@@ -111,7 +111,23 @@ export interface StepModule {
   maxRunMs?(where: JsonObject): number;
   /** Least time the whole step lasts with these arguments (ms), across slices; default 0. */
   minTotalMs?(where: JsonObject): number;
+  /**
+   * Resumable modules that leave something running between calls (an FIS experiment, an
+   * SSM command): undoes it when the step is abandoned while suspended, because the
+   * trial is being stopped (a stop request, a halt, a tripped guard) before the step
+   * could go on. Gets the `state` of the step's last `suspend`. It logs what it did
+   * through `context.log` and never throws for what it could not undo; the executor
+   * waits for it (at most CLEANUP_TIMEOUT_MS, then `context.signal` fires).
+   *
+   * A stop that interrupts a call of `run` is the module's own to handle (it knows what
+   * it started): the executor then gives a module with a `cleanup` up to
+   * CLEANUP_TIMEOUT_MS to return after `context.signal` fired, before it moves on.
+   */
+  cleanup?(where: JsonObject, state: JsonObject, context: StepContext): Promise<void>;
 }
+
+/** Longest the executor waits for a module to undo what it left running (see `StepModule.cleanup`). */
+export const CLEANUP_TIMEOUT_MS = 20_000;
 
 /** What a module that does not say is assumed to need at most per call. */
 export const DEFAULT_MAX_RUN_MS = 60_000;

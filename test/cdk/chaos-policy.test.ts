@@ -65,6 +65,18 @@ describe('the worker policy generated from the AWS step commands', () => {
     }
   });
 
+  it('lets the worker follow and undo what its waiting steps started: FIS experiments and SSM commands', () => {
+    const statements = chaosStatements(defaults);
+    const onExperiments = statements.filter((st) => JSON.stringify(st.Resource).includes(':experiment/*'));
+    const fisActions = onExperiments.flatMap(actions);
+    for (const action of ['fis:GetExperiment', 'fis:StopExperiment', 'fis:TagResource']) expect(fisActions).toContain(action);
+    for (const st of onExperiments) expect(st.Condition).toBeUndefined();
+    const ssmFollow = statements.filter((st) => actions(st).includes('ssm:CancelCommand'));
+    expect(ssmFollow).toHaveLength(1);
+    expect(actions(ssmFollow[0] as StatementJson)).toEqual(expect.arrayContaining(['ssm:CancelCommand', 'ssm:ListCommandInvocations', 'ssm:ListCommands']));
+    expect(ssmFollow[0]?.Condition).toBeUndefined();
+  });
+
   it('lets the worker assume exactly the configured roles, and tells both functions which they are', () => {
     const assume = chaosStatements(defaults).filter((st) => actions(st).includes('sts:AssumeRole'));
     expect(assume).toEqual([{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [ROLE_A, ROLE_B] }]);

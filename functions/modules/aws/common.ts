@@ -1,7 +1,7 @@
 import type { FieldError } from '../../domain/errors.js';
 import type { Json, JsonObject } from '../../domain/types.js';
 import { holdsPlaceholder } from '../placeholders.js';
-import { StepFailedError, type IamGrant, type StepContext, type StepModule } from '../types.js';
+import { StepFailedError, type IamGrant, type StepContext, type StepModule, type StepSuspension } from '../types.js';
 import type { AwsTarget } from './runtime.js';
 import { awsSettings } from './settings.js';
 
@@ -81,8 +81,11 @@ export function awsModule(definition: {
   /** Only reads (describes, counts): may be used as a guard. */
   probe?: boolean;
   check?: (where: JsonObject, allowPlaceholders: boolean) => FieldError[];
-  run: (where: JsonObject, target: AwsTarget, context: StepContext) => Promise<Json>;
+  run: (where: JsonObject, target: AwsTarget, context: StepContext) => Promise<Json | StepSuspension>;
+  /** Waits across slices (see StepModule.resumable); `maxRunMs` is then the longest one call blocks. */
+  resumable?: { maxRunMs: number; cleanup: (where: JsonObject, state: JsonObject, target: AwsTarget, context: StepContext) => Promise<void> };
 }): StepModule {
+  const resumable = definition.resumable;
   return {
     name: definition.name,
     description: definition.description,
@@ -91,6 +94,11 @@ export function awsModule(definition: {
     ...(definition.probe ? { probe: true } : {}),
     checkWhere: (where, allowPlaceholders) => [...checkRole(where, allowPlaceholders), ...(definition.check?.(where, allowPlaceholders) ?? [])],
     run: (where, context) => definition.run(where, targetOf(where), context),
+    ...(resumable && {
+      resumable: true,
+      maxRunMs: () => resumable.maxRunMs,
+      cleanup: (where: JsonObject, state: JsonObject, context: StepContext) => resumable.cleanup(where, state, targetOf(where), context),
+    }),
   };
 }
 

@@ -2,8 +2,7 @@ import type { Experiment, FisClient } from '@aws-sdk/client-fis';
 import { StepFailedError, type StepContext } from '../../types.js';
 import { arn, STRING } from '../common.js';
 import { toJsonObject } from '../json.js';
-import { awsClient, callAws, pause, type AwsTarget } from '../runtime.js';
-import { awsSettings } from '../settings.js';
+import { awsClient, callAws, type AwsTarget } from '../runtime.js';
 
 export type FisSdk = typeof import('@aws-sdk/client-fis');
 
@@ -30,30 +29,14 @@ export async function stopQuietly(sdk: FisSdk, client: FisClient, id: string, ta
   }
 }
 
-/**
- * Polls GetExperiment until the experiment has ended. When the step is stopped or runs
- * out of time meanwhile, the experiment is stopped before the step gives up, so no
- * fault outlives the trial that injected it.
- */
-export async function waitForEnd(sdk: FisSdk, client: FisClient, experiment: Experiment, target: AwsTarget, context: StepContext): Promise<Experiment> {
-  const id = experiment.id as string;
-  let current = experiment;
-  let lastStatus = current.state?.status;
-  try {
-    while (!ENDED.has(current.state?.status ?? '')) {
-      await pause(awsSettings().pollIntervalMs, context.signal);
-      const out = await callAws(context, 'fis:GetExperiment', target, (abortSignal) => client.send(new sdk.GetExperimentCommand({ id }), { abortSignal }));
-      current = out.experiment ?? current;
-      if (current.state?.status !== lastStatus) {
-        lastStatus = current.state?.status;
-        context.log(`FIS experiment ${id} is ${lastStatus}${current.state?.reason ? ` (${current.state.reason})` : ''}.`);
-      }
-    }
-  } catch (error) {
-    if (context.signal.aborted) await stopQuietly(sdk, client, id, target, context);
-    throw error;
-  }
-  return current;
+/** One GetExperiment; logs a change of status. */
+export async function readExperiment(sdk: FisSdk, client: FisClient, id: string, lastStatus: string | undefined, target: AwsTarget, context: StepContext): Promise<Experiment> {
+  const out = await callAws(context, 'fis:GetExperiment', target, (abortSignal) => client.send(new sdk.GetExperimentCommand({ id }), { abortSignal }));
+  const experiment = out.experiment;
+  if (!experiment) throw new StepFailedError(`FIS GetExperiment returned no experiment ${id}.`);
+  const status = experiment.state?.status;
+  if (status !== lastStatus) context.log(`FIS experiment ${id} is ${status}${experiment.state?.reason ? ` (${experiment.state.reason})` : ''}.`);
+  return experiment;
 }
 
 /** Fails the step unless the experiment completed; the experiment is the failure's output. */

@@ -1,3 +1,4 @@
+import type { TrialFinished } from './domain/trial-finished.js';
 import type { DeletionMarker } from './domain/deletion.js';
 import type { Experiment } from './domain/experiment.js';
 import type { FiringRecord, Schedule, ScheduleTrialSummary } from './domain/schedule.js';
@@ -256,3 +257,25 @@ export interface SafetyMetrics {
 }
 
 export type SafetyMetricName = 'HaltEngaged' | 'HaltLifted' | 'TrialRefused' | 'TrialStoppedByHalt' | 'FiringSkipped' | 'GuardTripped' | 'FreezeCreated';
+
+/** Told when a trial reaches a final status (EventBridge, email, log, webhook). Must not throw for the trial's sake: callers isolate it anyway. */
+export interface TrialFinishedObserver {
+  readonly name: string;
+  trialFinished(event: TrialFinished): Promise<void>;
+}
+
+/** Kallisti's notification list: who is emailed when a trial finishes. */
+export interface NotificationSettings {
+  emails: string[];
+}
+
+export interface NotificationStore {
+  get(): Promise<NotificationSettings>;
+  put(settings: NotificationSettings & { updated_by: string; updated_at: string }): Promise<void>;
+}
+
+/** The email subscriptions of the trial-finished topic, kept in step with the notification list. */
+export interface EmailSubscriptions {
+  /** Subscribes new addresses, unsubscribes removed ones; answers the removed ones SNS cannot remove yet (unconfirmed). */
+  sync(emails: readonly string[]): Promise<{ pendingRemoval: string[] }>;
+}

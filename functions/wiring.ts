@@ -1,8 +1,9 @@
 import type { AppLogger } from './app-logger.js';
 import { configuredModules, ModuleRegistry } from './modules/registry.js';
-import type { Clock, CloudScheduler, ExperimentStore, IdGenerator, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
+import type { Clock, CloudScheduler, EmailSubscriptions, ExperimentStore, IdGenerator, NotificationStore, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
+import { makeNotificationUseCases } from './use-cases/notification.js';
 import { makeReportUseCases } from './use-cases/report.js';
 import { makeScheduleUseCases } from './use-cases/schedules.js';
 import { makeSafetyGate } from './use-cases/safety-gate.js';
@@ -23,6 +24,10 @@ export interface CoreDeps {
   /** Halts and freeze windows: enforced on every trial, firing and start. */
   safety: SafetyStore;
   metrics?: SafetyMetrics;
+  /** Kallisti's notification list (`/notification`). */
+  notifications: NotificationStore;
+  /** The trial-finished topic's email subscriptions (AWS); absent locally. */
+  emailSubscriptions?: EmailSubscriptions;
   logger?: AppLogger;
   clock?: Clock;
   ids?: IdGenerator;
@@ -47,6 +52,7 @@ export function buildUseCases(deps: CoreDeps) {
     safety: makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics }),
     gate,
     schedules: withSuppressedFireTimes(schedules, { safety: deps.safety, experiments: deps.experiments, clock }),
+    notification: makeNotificationUseCases({ store: deps.notifications, subscriptions: deps.emailSubscriptions, clock, logger: deps.logger }),
     report: makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
   };
 }

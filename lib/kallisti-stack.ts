@@ -16,6 +16,7 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import { Reconciler } from './reconciler.js';
 import { Scheduling, type ScheduleAction } from './scheduling.js';
 import type { KallistiSettings } from './settings.js';
+import { TrialNotifications } from './trial-notifications.js';
 import { TrialQueue, WORKER_TIMEOUT } from './trial-queue.js';
 
 export interface KallistiStackProps extends StackProps {
@@ -126,6 +127,16 @@ export class KallistiStack extends Stack {
       for (const fn of [api, worker]) fn.addEnvironment('KALLISTI_AWS_ROLE_ARNS', settings.assumeRoleArns.join(','));
     }
 
+    // Trial-finished events: whichever function ends a trial (the worker's runs, the API's stops of trials
+    // not yet started) puts them on the default event bus; a rule emails them to the /notification list.
+    const notifications = new TrialNotifications(this, 'TrialFinished', { stage: settings.stage });
+    for (const fn of [api, worker]) {
+      notifications.grantPutEvents(fn.function);
+      fn.addEnvironment('KALLISTI_EVENT_BUS_NAME', notifications.bus.eventBusName);
+    }
+    notifications.grantSubscriptionSync(api.function);
+    api.addEnvironment('KALLISTI_NOTIFICATION_TOPIC_ARN', notifications.topic.topicArn);
+
     const http = new HttpApi(this, 'Http', {
       stage: settings.stage,
       handler: api.function,
@@ -166,6 +177,7 @@ export class KallistiStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: http.url, description: 'Base URL of the API (stage included)' });
     new CfnOutput(this, 'DocsUrl', { value: `${http.url}docs`, description: 'Swagger UI' });
     new CfnOutput(this, 'TableName', { value: table.tableName, description: 'DynamoDB table (retained on delete unless retain=false)' });
+    new CfnOutput(this, 'TrialFinishedTopicArn', { value: notifications.topic.topicArn, description: 'SNS topic emailing finished trials to the /notification list' });
     new CfnOutput(this, 'QueueUrl', { value: trials.queue.queueUrl, description: 'FIFO trial queue' });
     new CfnOutput(this, 'DashboardUrl', {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboardName(settings.stage)}`,

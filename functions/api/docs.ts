@@ -36,3 +36,30 @@ export function swaggerUiHtml(assetsBase: string, specUrl: string, integrity?: S
 </html>
 `;
 }
+
+/** ReDoc's standalone bundle, pinned (the page loads it from jsDelivr, locally too: ReDoc is not installed). */
+export const REDOC_VERSION = '2.5.4';
+/**
+ * SHA-384 of `bundles/redoc.standalone.js` in the npm package redoc@2.5.4 (tarball integrity
+ * sha512-M6jWhG1qoBnH6TFmzJnstyCZ87HmOY/UzDm78mHiYihEdlV/YcS9ogOo1NlElnJMeLsyxHFe2yFc4sNjHTrABQ==),
+ * which jsDelivr serves unchanged: the browser refuses any other content. Change both together.
+ */
+export const REDOC_INTEGRITY = 'sha384-w447zOpYfw/1Tv/5AK9NfHTlQIqE3RVR6KY62jCyy9zNDgO64cMwGGP1Fj0zJVf5';
+
+/** The ReDoc page Kallisti serves at `/redoc/`, reading the same document. */
+export function redocHtml(specUrl: string): string {
+  const escaped = specUrl.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Kallisti Serverless API</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+</head>
+<body>
+  <redoc spec-url="${escaped}"></redoc>
+  <script src="https://cdn.jsdelivr.net/npm/redoc@${REDOC_VERSION}/bundles/redoc.standalone.js"${integrityAttributes(REDOC_INTEGRITY)}></script>
+</body>
+</html>
+`;
+}

@@ -9,16 +9,20 @@ import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbrid
 import { loadTracer } from '../adapters/tracing/load-tracer.js';
 import { traceHandler, tracingObserver } from '../adapters/tracing/xray-tracing.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
+import { DynamoNotificationStore } from '../adapters/dynamodb/notification-store.js';
 import { optional, required } from '../config.js';
 import { createLogger } from '../logging.js';
 import { SafetyCounters } from '../metrics/safety-counters.js';
 import { metricsObserver } from '../observability/metrics-observer.js';
 import { observeTrialStore } from '../observability/observe.js';
 import { combineObservers } from '../observability/trial-observer.js';
+import { lazyTrialFinishedObserver, publishFinishedTrials } from '../use-cases/trial-observers.js';
+import type { EmailSubscriptions } from '../ports.js';
 import { buildUseCases, systemClock } from '../wiring.js';
 import { makeApiHandler } from './app.js';
 import type { SwaggerUiIntegrity } from './docs.js';
 import { authenticatorFromEnv, describeAuth } from './auth/configure.js';
+import { infoFromEnv } from './info.js';
 import { makeRoutes } from './routes.js';
 
 // Built once per container: configuration, SDK clients and the use-case graph.
@@ -35,12 +39,33 @@ const metrics = new EmfMetrics({ serviceName: optional(env, 'POWERTOOLS_SERVICE_
 const tracer = await loadTracer(env);
 const documentClient = createDocumentClient();
 tracer?.captureAWSv3Client(documentClient);
+// Trials the API ends (a stop before they ran, a queue that refused them) are published like the worker's.
+const eventBusName = env['KALLISTI_EVENT_BUS_NAME'];
+const trialFinishedObservers = eventBusName
+  ? [lazyTrialFinishedObserver('eventbridge', async () => (await import('../adapters/eventbridge/trial-events.js')).createEventBridgeTrialObserver(eventBusName))]
+  : [];
+// The trial-finished topic's email subscriptions follow PUT /notification; the SNS client loads on the first such PUT.
+const topicArn = env['KALLISTI_NOTIFICATION_TOPIC_ARN'];
+let snsSubscriptions: Promise<EmailSubscriptions> | undefined;
+const emailSubscriptions: EmailSubscriptions | undefined = topicArn
+  ? {
+      async sync(emails) {
+        snsSubscriptions ??= import('../adapters/sns/email-subscriptions.js').then((m) => m.createSnsEmailSubscriptions(topicArn));
+        return (await snsSubscriptions).sync(emails);
+      },
+    }
+  : undefined;
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
-  trials: observeTrialStore(new DynamoTrialStore(documentClient, tableName), combineObservers(metricsObserver(metrics), ...(tracer ? [tracingObserver(tracer)] : []))),
+  trials: publishFinishedTrials(observeTrialStore(new DynamoTrialStore(documentClient, tableName), combineObservers(metricsObserver(metrics), ...(tracer ? [tracingObserver(tracer)] : []))), {
+    observers: trialFinishedObservers,
+    logger,
+  }),
   schedules: new DynamoScheduleStore(documentClient, tableName),
   safety: new DynamoSafetyStore(documentClient, tableName),
   metrics: new SafetyCounters(metrics),
+  notifications: new DynamoNotificationStore(documentClient, tableName),
+  emailSubscriptions,
   queue: createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL')),
   cloud: createEventBridgeCloudScheduler({
     groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
@@ -62,7 +87,7 @@ const docsAssetsBase = `https://cdn.jsdelivr.net/npm/swagger-ui-dist@${swaggerUi
 const docsAssetsIntegrity = typeof KALLISTI_SWAGGER_UI_INTEGRITY === 'undefined' ? undefined : KALLISTI_SWAGGER_UI_INTEGRITY;
 
 const handleRequest = makeApiHandler({
-  routes: makeRoutes({ ...useCases, docsAssetsBase, ...(docsAssetsIntegrity && { docsAssetsIntegrity }) }),
+  routes: makeRoutes({ ...useCases, docsAssetsBase, ...(docsAssetsIntegrity && { docsAssetsIntegrity }), info: infoFromEnv(env, auth.mode !== 'open') }),
   authenticator: auth.authenticator,
   logger,
 });

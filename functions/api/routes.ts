@@ -6,8 +6,10 @@ import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
 import type { ReportUseCases } from '../use-cases/report.js';
 import type { FreezeInput, HaltInput } from '../domain/safety/inputs.js';
 import type { SafetyUseCases } from '../use-cases/safety.js';
-import type { Page } from '../ports.js';
-import { swaggerUiHtml, type SwaggerUiIntegrity } from './docs.js';
+import type { NotificationUseCases } from '../use-cases/notification.js';
+import type { NotificationSettings, Page } from '../ports.js';
+import type { Info } from './info.js';
+import { redocHtml, swaggerUiHtml, type SwaggerUiIntegrity } from './docs.js';
 import { API_PREFIX, json, noContent, type ApiRequest, type ApiResponse } from './http.js';
 import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './report-format.js';
 
@@ -17,6 +19,9 @@ export interface RouteDeps {
   schedules: ScheduleUseCases;
   report: ReportUseCases;
   safety: SafetyUseCases;
+  notification: NotificationUseCases;
+  /** `GET /info` (Kallisti's): version and identity-provider URLs. */
+  info: Info;
   docsAssetsBase: string;
   /** SRI values of the Swagger UI files when `docsAssetsBase` is a CDN. */
   docsAssetsIntegrity?: SwaggerUiIntegrity;
@@ -62,7 +67,10 @@ function created(request: ApiRequest, resource: { id: string }, collection: stri
   return json(201, resource, { Location: `${apiRoot(request)}${collection}/${resource.id}` });
 }
 
-/** No `limit` means every row (up to the list caps), as Kallisti answers. */
+function html(body: string): ApiResponse {
+  return { statusCode: 200, headers: { 'Content-Type': 'text/html; charset=utf-8' }, body };
+}
+
 /** The same API at the root and under Kallisti's `/api/v1` (Swagger UI offers both). */
 function servers(base: string): { url: string; description: string }[] {
   return [
@@ -71,6 +79,13 @@ function servers(base: string): { url: string; description: string }[] {
   ];
 }
 
+/** The whole OpenAPI document (loaded on first request: cold starts read only the trimmed operation table). */
+async function openapiDocument(request: ApiRequest): Promise<ApiResponse> {
+  const { openapiDocument: document } = await import('./openapi-document.js');
+  return json(200, { ...document, servers: servers(basePath(request)) });
+}
+
+/** No `limit` means every row (up to the list caps), as Kallisti answers. */
 const limitOf = (request: ApiRequest): number | undefined => (request.query['limit'] === undefined ? undefined : Number(request.query['limit']));
 const tokenOf = (request: ApiRequest): string | undefined => request.query['next_token'] as string | undefined;
 const queryText = (request: ApiRequest, name: string): string | undefined => request.query[name] as string | undefined;
@@ -95,25 +110,15 @@ export function makeRoutes(deps: RouteDeps): Route[] {
   const schedId = (r: ApiRequest) => r.params['schedule_id'] ?? '';
   return [
     { method: 'GET', path: '/health', access: 'public', handle: async () => json(200, { status: 'up' }) },
-    {
-      method: 'GET',
-      path: '/docs',
-      access: 'public',
-      handle: async (request) => ({
-        statusCode: 200,
-        headers: { 'Content-Type': 'text/html; charset=utf-8' },
-        body: swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`, deps.docsAssetsIntegrity),
-      }),
-    },
-    {
-      method: 'GET',
-      path: '/openapi.json',
-      access: 'public',
-      handle: async (request) => {
-        const { openapiDocument } = await import('./openapi-document.js');
-        return json(200, { ...openapiDocument, servers: servers(basePath(request)) });
-      },
-    },
+    { method: 'GET', path: '/info', access: 'public', handle: async () => json(200, deps.info) },
+    // The docs, at our paths and at Kallisti's (`/swagger.json`, `/swagger/`, `/redoc/`).
+    { method: 'GET', path: '/docs', access: 'public', handle: async (request) => html(swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`, deps.docsAssetsIntegrity)) },
+    { method: 'GET', path: '/swagger', access: 'public', handle: async (request) => html(swaggerUiHtml(deps.docsAssetsBase, `${basePath(request)}/openapi.json`, deps.docsAssetsIntegrity)) },
+    { method: 'GET', path: '/redoc', access: 'public', handle: async (request) => html(redocHtml(`${basePath(request)}/openapi.json`)) },
+    { method: 'GET', path: '/openapi.json', access: 'public', handle: openapiDocument },
+    { method: 'GET', path: '/swagger.json', access: 'public', handle: openapiDocument },
+    { method: 'GET', path: '/notification', access: 'read', handle: async () => json(200, await deps.notification.get()) },
+    { method: 'PUT', path: '/notification', access: 'write', handle: async (r) => json(200, await deps.notification.put(r.body as NotificationSettings, r.caller)) },
     {
       method: 'POST',
       path: '/experiment',

@@ -5,6 +5,7 @@ import { integer, optional } from '../config.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { EgressConfigError, egressPolicyFromEnv } from '../net/egress.js';
 import { setEgressPolicy } from '../net/guarded-request.js';
+import { infoFromEnv } from '../api/info.js';
 import { LocalStartError, startLocalServer, type LocalServer } from './server.js';
 import { createTerminalLogger, InvalidLogLevelError, parseLevel } from './terminal-logger.js';
 
@@ -48,9 +49,22 @@ try {
 }
 if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknown) => console.warn(`Could not load the signing keys yet (${String(error)}); they are fetched again on the first request.`));
 
+const trialWebhookUrl = optional(process.env, 'KALLISTI_TRIAL_WEBHOOK_URL', '');
+if (trialWebhookUrl && !/^https?:\/\//i.test(trialWebhookUrl)) {
+  console.error('Cannot start: KALLISTI_TRIAL_WEBHOOK_URL must be an http(s) URL.');
+  process.exit(1);
+}
 let server: LocalServer;
 try {
-  server = await startLocalServer({ port, dataDir, logger, authenticator: auth.authenticator, ...(workerBudgetSeconds !== undefined && { workerBudgetSeconds }) });
+  server = await startLocalServer({
+    port,
+    dataDir,
+    logger,
+    authenticator: auth.authenticator,
+    info: infoFromEnv(process.env, auth.mode !== 'open'),
+    ...(trialWebhookUrl && { trialWebhookUrl }),
+    ...(workerBudgetSeconds !== undefined && { workerBudgetSeconds }),
+  });
 } catch (error) {
   if (!(error instanceof LocalStartError)) throw error;
   console.error(`Cannot start: ${error.message}`);

@@ -9,6 +9,10 @@ import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { DEFAULT_MAX_BODY_BYTES, makeApiHandler } from '../api/app.js';
 import { openAccess, type Authenticator } from '../api/identity.js';
 import { makeRoutes } from '../api/routes.js';
+import { infoFromEnv, type Info } from '../api/info.js';
+import { DynamoNotificationStore } from '../adapters/dynamodb/notification-store.js';
+import { LogTrialObserver, WebhookTrialObserver } from '../adapters/local/webhook-trial-observer.js';
+import { publishFinishedTrials } from '../use-cases/trial-observers.js';
 import { LocalScheduler, type NextFiring } from '../adapters/local/local-scheduler.js';
 import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
 import { measureFirings } from '../metrics/instrument.js';
@@ -28,7 +32,7 @@ import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { makeRecordMissedFirings } from '../use-cases/missed-firings.js';
 import { makeRunTrial } from '../executor/run-trial.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
-import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialStore } from '../ports.js';
+import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialFinishedObserver, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
 import { localContext, readRequestBody, toApiGatewayEvent, writeHead, writeResult } from './http-adapter.js';
@@ -59,6 +63,10 @@ export interface LocalServerOptions {
   metrics?: PrometheusMetrics;
   /** KALLISTI_WORKER_BUDGET_SECONDS: each worker slice checkpoints after this long, as on Lambda; none by default. */
   workerBudgetSeconds?: number;
+  /** Each finished trial is POSTed here (EventBridge's envelope) besides being logged; KALLISTI_TRIAL_WEBHOOK_URL. */
+  trialWebhookUrl?: string;
+  /** `GET /info` (defaults: this version, no platform URLs). */
+  info?: Info;
 }
 
 /** What start-up found: trials picked up again, schedules armed and reconciled, expired firing records purged. */
@@ -169,9 +177,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const metrics = options.metrics ?? new PrometheusMetrics();
   // Trials and steps reach /metrics and the terminal by observing the store and the step commands.
   const observer = combineObservers(metricsObserver(metrics), terminalObserver(logger));
+  const trialFinishedObservers: TrialFinishedObserver[] = [new LogTrialObserver(logger), ...(options.trialWebhookUrl ? [new WebhookTrialObserver(options.trialWebhookUrl)] : [])];
   const stores: LocalStores = {
     experiments: new DynamoExperimentStore(dynamo.documentClient, tableName),
-    trials: observeTrialStore(new DynamoTrialStore(dynamo.documentClient, tableName), observer),
+    // Finished trials, whoever ends them, go to the log and to the webhook when one is configured (EventBridge on AWS).
+    trials: publishFinishedTrials(observeTrialStore(new DynamoTrialStore(dynamo.documentClient, tableName), observer), { observers: trialFinishedObservers, logger }),
     schedules: new DynamoScheduleStore(dynamo.documentClient, tableName),
     safety: new DynamoSafetyStore(dynamo.documentClient, tableName),
   };
@@ -195,9 +205,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     now: () => clock.now().getTime(),
     ...(options.workerBudgetSeconds !== undefined && { budgetMs: options.workerBudgetSeconds * 1000 }),
   });
-  const useCases = buildUseCases({ ...stores, queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics });
+  const useCases = buildUseCases({ ...stores, notifications: new DynamoNotificationStore(dynamo.documentClient, tableName), queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics });
   const handler = makeApiHandler({
-    routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX }),
+    routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX, info: options.info ?? infoFromEnv({}, false) }),
     authenticator: options.authenticator ?? openAccess,
     logger,
   });

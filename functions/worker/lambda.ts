@@ -21,6 +21,7 @@ import { observeModules, observeRunTrial, observeTrialStore } from '../observabi
 import { combineObservers } from '../observability/trial-observer.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../system.js';
+import { lazyTrialFinishedObserver, publishFinishedTrials } from '../use-cases/trial-observers.js';
 import { makeWorkerHandler } from './handler.js';
 
 // Built once per container: the worker consumes the FIFO queue one message at a time.
@@ -35,7 +36,13 @@ const observer = combineObservers(metricsObserver(metrics), ...(tracer ? [tracin
 const documentClient = createDocumentClient();
 tracer?.captureAWSv3Client(documentClient);
 const experiments = new DynamoExperimentStore(documentClient, tableName);
-const trials = observeTrialStore(new DynamoTrialStore(documentClient, tableName), observer);
+// Trial-finished events go to EventBridge once the final status is stored (a rule there emails the /notification
+// list), never at the trial's expense; the client loads with the first trial that finishes in this container.
+const eventBusName = env['KALLISTI_EVENT_BUS_NAME'];
+const trialFinishedObservers = eventBusName
+  ? [lazyTrialFinishedObserver('eventbridge', async () => (await import('../adapters/eventbridge/trial-events.js')).createEventBridgeTrialObserver(eventBusName))]
+  : [];
+const trials = publishFinishedTrials(observeTrialStore(new DynamoTrialStore(documentClient, tableName), observer), { observers: trialFinishedObservers, logger });
 const schedules = new DynamoScheduleStore(documentClient, tableName);
 const safety = new DynamoSafetyStore(documentClient, tableName);
 const safetyMetrics = new SafetyCounters(metrics);

@@ -16,7 +16,8 @@ describe('schedule reconciler', () => {
     const [id, reconciler] = fn();
     expect(reconciler.Properties).toMatchObject({ FunctionName: reconcilerFunctionName('dev'), Timeout: 300, Runtime: 'nodejs22.x' });
     expect(reconciler.Properties?.['ReservedConcurrentExecutions']).toBeUndefined();
-    const rules = resources(defaults.template, 'AWS::Events::Rule');
+    // The stack's other rule routes trial-finished events (test/cdk/stack.test.ts).
+    const rules = resources(defaults.template, 'AWS::Events::Rule').filter(([ruleId]) => ruleId.startsWith('Reconciler'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties).toMatchObject({ ScheduleExpression: 'rate(15 minutes)', State: 'ENABLED', Targets: [expect.objectContaining({ Arn: getAtt(id), RetryPolicy: { MaximumRetryAttempts: 0 } })] });
     const permissions = resources(defaults.template, 'AWS::Lambda::Permission').filter(([, p]) => JSON.stringify(p.Properties?.['FunctionName']) === JSON.stringify(getAtt(id)));

@@ -178,6 +178,8 @@ describe('KallistiStack', () => {
         KALLISTI_SCHEDULER_ROLE_ARN: getAtt(schedulerRole),
         KALLISTI_SCHEDULE_TARGET_ARN: getAtt(queue),
         KALLISTI_SCHEDULE_DLQ_ARN: getAtt(scheduleDlq),
+        KALLISTI_EVENT_BUS_NAME: 'default',
+        KALLISTI_NOTIFICATION_TOPIC_ARN: { Ref: resource(defaults.template, 'AWS::SNS::Topic', 'TrialFinishedTopic')[0] },
         POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
         POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
         KALLISTI_AWS_MODULES: 'on',
@@ -208,6 +210,7 @@ describe('KallistiStack', () => {
         LOG_LEVEL: 'INFO',
         KALLISTI_TABLE: { Ref: table },
         KALLISTI_SCHEDULE_GROUP: 'kallisti-dev',
+        KALLISTI_EVENT_BUS_NAME: 'default',
         POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
         POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
         KALLISTI_AWS_MODULES: 'on',
@@ -221,6 +224,33 @@ describe('KallistiStack', () => {
     });
   });
 
+  describe('trial-finished notifications', () => {
+    it('have an SNS topic per stage that refuses non-TLS publishing', () => {
+      const [topic, definition] = resource(defaults.template, 'AWS::SNS::Topic', 'TrialFinishedTopic');
+      expect(definition.Properties).toMatchObject({ TopicName: 'kallisti-dev-trial-finished' });
+      defaults.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topic }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      });
+    });
+
+    it('route "Trial Finished" events from source "kallisti" of this account on the default bus to the topic, and let only that rule publish', () => {
+      const [topic] = resource(defaults.template, 'AWS::SNS::Topic', 'TrialFinishedTopic');
+      const [rule, definition] = resource(defaults.template, 'AWS::Events::Rule', 'TrialFinishedRule');
+      expect(definition.Properties?.['EventBusName']).toBe('default');
+      expect(definition.Properties?.['EventPattern']).toEqual({ source: ['kallisti'], 'detail-type': ['Trial Finished'], account: [{ Ref: 'AWS::AccountId' }] });
+      const targets = definition.Properties?.['Targets'] as { Arn: unknown; InputTransformer?: unknown }[];
+      expect(targets).toHaveLength(1);
+      expect(targets[0]?.Arn).toEqual({ Ref: topic });
+      expect(targets[0]?.InputTransformer).toBeDefined();
+      defaults.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: topic }],
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'events.amazonaws.com' } })]) },
+      });
+      expect(rule).toBeDefined();
+    });
+  });
+
   describe('IAM', () => {
     // The permissions of AWS steps are generated and tested on their own (test/cdk/chaos-policy.test.ts).
     const allStatements = (s: Synthesized): StatementJson[] => [
@@ -231,14 +261,41 @@ describe('KallistiStack', () => {
     ];
     const XRAY = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
 
-    it('uses Resource "*" only for X-Ray and scheduler:ListSchedules, whose actions have no resource-level permissions', () => {
+    it('uses Resource "*" only for X-Ray, scheduler:ListSchedules and sns:Unsubscribe, whose actions have no resource-level permissions', () => {
       for (const s of [defaults, full]) {
         const wildcard = allStatements(s).filter((st) => resourceList(st).includes('*'));
         const listing = wildcard.filter((st) => actions(st).includes('scheduler:ListSchedules'));
         expect(listing).toEqual([{ Effect: 'Allow', Action: 'scheduler:ListSchedules', Resource: '*' }]);
-        for (const st of wildcard.filter((w) => !listing.includes(w))) expect(XRAY).toEqual(expect.arrayContaining(actions(st)));
-        expect(wildcard.length > 1).toBe(s === full);
+        const unsubscribe = wildcard.filter((st) => actions(st).includes('sns:Unsubscribe'));
+        // Unsubscribe names a subscription ARN, not the topic; only the API has it, alone in its statement.
+        expect(unsubscribe).toEqual([{ Effect: 'Allow', Action: 'sns:Unsubscribe', Resource: '*' }]);
+        expect(roleStatements(s.template, ids(s).apiRole)).toContainEqual(unsubscribe[0]);
+        const rest = wildcard.filter((w) => !listing.includes(w) && !unsubscribe.includes(w));
+        for (const st of rest) expect(XRAY).toEqual(expect.arrayContaining(actions(st)));
+        expect(rest.length > 0).toBe(s === full);
       }
+    });
+
+    it('lets the API and the worker put trial-finished events on the default bus only, and the API alone manage the topic\u2019s subscriptions', () => {
+      const { apiRole, workerRole } = ids(defaults);
+      const [topic] = resource(defaults.template, 'AWS::SNS::Topic', 'TrialFinishedTopic');
+      const defaultBus = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':event-bus/default']] };
+      const events = (role: string) => roleStatements(defaults.template, role).filter((st) => actions(st).some((a) => a.startsWith('events:')));
+      const sns = (role: string) => roleStatements(defaults.template, role).filter((st) => actions(st).some((a) => a.startsWith('sns:')));
+      expect(events(workerRole)).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus }]);
+      expect(sns(workerRole)).toEqual([]);
+      // The API ends trials too (a stop before they ran), and tells the same bus.
+      expect(events(apiRole)).toEqual([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: defaultBus }]);
+      expect(sns(apiRole)).toEqual([
+        { Effect: 'Allow', Action: ['sns:ListSubscriptionsByTopic', 'sns:Subscribe'], Resource: { Ref: topic } },
+        { Effect: 'Allow', Action: 'sns:Unsubscribe', Resource: '*' },
+      ]);
+    });
+
+    it('grants the API and the worker exactly these actions (AWS steps\u2019 own permissions aside): a new one must be added here on purpose', () => {
+      const { apiRole, workerRole } = ids(defaults);
+      const granted = (role: string) => [...new Set(roleStatements(defaults.template, role).flatMap(actions))].filter((a) => !AWS_STEP_ACTION.test(a)).sort();
+      expect([granted(apiRole), granted(workerRole)]).toEqual([EXPECTED_ACTIONS.api, EXPECTED_ACTIONS.worker]);
     });
 
     it('attaches no managed policy to the function roles (logs go to their own log group only)', () => {
@@ -448,7 +505,7 @@ describe('KallistiStack', () => {
     });
 
     it('notify nobody without alarmEmail', () => {
-      expect(resources(defaults.template, 'AWS::SNS::Topic')).toEqual([]);
+      expect(resources(defaults.template, 'AWS::SNS::Topic').filter(([id]) => id.startsWith('Alarms'))).toEqual([]);
       for (const alarm of Object.values(alarms(defaults))) expect(alarm['AlarmActions']).toBeUndefined();
     });
 
@@ -479,3 +536,45 @@ describe('KallistiStack', () => {
     expect(full.stack.stackName).toBe('kallisti-prod');
   });
 });
+
+/** Actions of the AWS step commands (lib/chaos-policy.ts, tested in chaos-policy.test.ts), left out of the list below. */
+const AWS_STEP_ACTION = /^(fis|ec2|ecs|lambda|rds|autoscaling|ssm|cloudwatch|tag):/;
+const EXPECTED_ACTIONS = {
+  api: [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'events:PutEvents',
+    'iam:PassRole',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'scheduler:CreateSchedule',
+    'scheduler:DeleteSchedule',
+    'sns:ListSubscriptionsByTopic',
+    'sns:Subscribe',
+    'sns:Unsubscribe',
+    'sqs:ChangeMessageVisibility',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:SendMessage',
+  ],
+  worker: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+    'events:PutEvents',
+    'iam:PassRole',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'scheduler:CreateSchedule',
+    'scheduler:DeleteSchedule',
+    'sqs:ChangeMessageVisibility',
+    'sqs:DeleteMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:GetQueueUrl',
+    'sqs:ReceiveMessage',
+  ],
+};

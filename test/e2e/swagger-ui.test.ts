@@ -168,6 +168,21 @@ describe('Swagger UI in a real browser', () => {
   );
 
   it(
+    'answers at Kallisti\u2019s /swagger/ too, with the same operations, and GET /info runs through Try it out',
+    async () => {
+      if (!browserAvailable()) return;
+      await page.goto(`${server.url}/swagger/`);
+      await page.locator('.opblock').first().waitFor();
+      expect(await page.locator('.opblock').count()).toBe(operationsInSpec().length);
+      const info = await execute(await tryOut('getInfo', 'info'), '/info');
+      expect(info.status).toBe('200');
+      expect(JSON.parse(info.body)).toEqual({ version: expect.any(String), platform: {} });
+      expect(pageErrors).toEqual([]);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'renders the deployed page from the pinned CDN copy of swagger-ui-dist (checked by SRI), calling no other site',
     async () => {
       if (!browserAvailable()) return;

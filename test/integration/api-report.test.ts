@@ -10,6 +10,7 @@ import { xmlSafe } from '../../functions/domain/report/xml-escape.js';
 import { TRIAL_STATUSES, type Trial } from '../../functions/domain/trial.js';
 import { createAjv } from '../../functions/validation/compile.js';
 import { buildUseCases } from '../../functions/wiring.js';
+import { DynamoNotificationStore } from '../../functions/adapters/dynamodb/notification-store.js';
 import { apiEvent, lambdaContext } from '../support/api-events.js';
 import { startApiHarness } from '../support/api-harness.js';
 import { experimentBody } from '../support/fixtures.js';
@@ -67,11 +68,12 @@ function reportApi(limits: Partial<ReportLimits>) {
     trials: new DynamoTrialStore(client, api.dynamo.tableName),
     schedules: api.schedules,
     safety: api.safety,
+    notifications: new DynamoNotificationStore(client, api.dynamo.tableName),
     queue: api.queue,
     cloud: api.cloud,
     reportLimits: limits,
   });
-  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: openAccess });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: {} } }), authenticator: openAccess });
   const get = async (path: string) => {
     const result = await handler(apiEvent('GET', path), lambdaContext);
     return { status: result.statusCode, body: result.body };

@@ -77,6 +77,26 @@ describe.each([
     await server.close();
   });
 
+  describe('docs at Kallisti\u2019s paths (kallisti config/urls.py: swagger.json, swagger/, redoc/)', () => {
+    it('serves the OpenAPI document, Swagger UI and ReDoc', async () => {
+      const spec = await fetch(`${server.url}/swagger.json`);
+      expect(spec.status).toBe(200);
+      const doc = (await spec.json()) as { openapi: string; paths: Record<string, unknown>; servers: { url: string }[] };
+      expect(doc.openapi).toMatch(/^3\.0\./);
+      expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/info', '/notification', '/swagger.json', '/swagger', '/redoc']));
+      expect(doc.servers.map((s) => s.url)).toEqual(['/', '/api/v1']);
+      const swagger = await fetch(`${server.url}/swagger/`);
+      expect([swagger.status, swagger.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
+      expect(await swagger.text()).toContain('swagger-ui-bundle.js');
+      const redoc = await fetch(`${server.url}/redoc/`);
+      expect(redoc.status).toBe(200);
+      const page = await redoc.text();
+      expect(page).toContain('<redoc spec-url="/openapi.json">');
+      // The pinned CDN copy is checked by the browser (Subresource Integrity).
+      expect(page).toMatch(/<script src="https:\/\/cdn\.jsdelivr\.net\/npm\/redoc@2\.5\.4\/bundles\/redoc\.standalone\.js" integrity="sha384-[A-Za-z0-9+/]{64}" crossorigin="anonymous"><\/script>/);
+    });
+  });
+
   describe('empty lists (test_experiment.py test_list_empty_experiments, test_trial.py test_list_empty_trial)', () => {
     it('answer []', async () => {
       expect(await call('GET', '/experiment')).toMatchObject({ status: 200, body: [] });
@@ -279,6 +299,27 @@ describe.each([
       expect(res.text).toMatch(/<report-title>Kallisti Report<\/report-title>\s*<root>/);
       expect(res.text.match(/<trials>/g)).toHaveLength(1);
       expect(res.text).toContain(`<id>${first}</id>`);
+    });
+  });
+
+  describe('info (kallisti tests/kallisti/views/test_info.py, views/info.py)', () => {
+    it('answers exactly version and platform (no auth configured: no URLs)', async () => {
+      const res = await call('GET', '/info');
+      expect(res.status).toBe(200);
+      expect(Object.keys(res.body as Body)).toEqual(['version', 'platform']);
+      expect(res.body).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), platform: {} });
+    });
+  });
+
+  describe('notification (kallisti-core tests/kallisticore/views/test_notification.py)', () => {
+    it('test_list_empty, test_put, test_list', async () => {
+      expect(await call('GET', '/notification')).toMatchObject({ status: 200, body: { emails: [] } });
+      expect(await call('PUT', '/notification', { emails: ['123@email.com'] })).toMatchObject({ status: 200, body: { emails: ['123@email.com'] } });
+      expect(await call('PUT', '/notification', { emails: ['sample@test.com'] })).toMatchObject({ status: 200 });
+      expect(await call('GET', '/notification')).toMatchObject({ status: 200, body: { emails: ['sample@test.com'] } });
+      const bad = await call('PUT', '/notification', { emails: ['not an address'] });
+      expect(bad.status).toBe(400);
+      expect((bad.body as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['emails[0]']);
     });
   });
 

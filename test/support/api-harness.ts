@@ -7,10 +7,12 @@ import { makeApiHandler } from '../../functions/api/app.js';
 import { openAccess, type Authenticator } from '../../functions/api/identity.js';
 import { makeRoutes } from '../../functions/api/routes.js';
 import type { AppLogger } from '../../functions/logging.js';
-import type { Clock, CloudScheduleEntry, CloudScheduler, TrialQueue } from '../../functions/ports.js';
+import type { Clock, CloudScheduleEntry, CloudScheduler, TrialFinishedObserver, TrialQueue } from '../../functions/ports.js';
 import { cloudScheduleName, parseCloudScheduleName } from '../../functions/adapters/scheduler/cloud-schedule-name.js';
 import type { Schedule } from '../../functions/domain/schedule.js';
 import { buildUseCases } from '../../functions/wiring.js';
+import { DynamoNotificationStore } from '../../functions/adapters/dynamodb/notification-store.js';
+import { publishFinishedTrials } from '../../functions/use-cases/trial-observers.js';
 import { apiEvent, lambdaContext } from './api-events.js';
 import { startTestDynamo } from './dynamo.js';
 
@@ -85,7 +87,7 @@ export interface CallResult {
 }
 
 /** The real API handler (router, validation, use cases) on dynalite, called with API Gateway events. */
-export async function startApiHarness(options: { authenticator?: Authenticator; logger?: AppLogger; clock?: Clock } = {}) {
+export async function startApiHarness(options: { authenticator?: Authenticator; logger?: AppLogger; clock?: Clock; trialFinishedObservers?: TrialFinishedObserver[] } = {}) {
   const dynamo = await startTestDynamo();
   const queue = new RecordingQueue();
   const experiments = new DynamoExperimentStore(dynamo.documentClient, dynamo.tableName);
@@ -94,8 +96,10 @@ export async function startApiHarness(options: { authenticator?: Authenticator; 
   const safety = new DynamoSafetyStore(dynamo.documentClient, dynamo.tableName);
   const metrics = new SafetyCounters();
   const cloud = new RecordingCloud();
-  const useCases = buildUseCases({ experiments, trials, schedules, safety, metrics, queue, cloud, logger: options.logger, clock: options.clock });
-  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets' }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
+  // Trials the API ends (a stop before they ran) are told to these observers, as the API Lambda tells EventBridge.
+  const observed = publishFinishedTrials(trials, { observers: options.trialFinishedObservers ?? [], logger: options.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined } });
+  const useCases = buildUseCases({ experiments, trials: observed, schedules, safety, metrics, notifications: new DynamoNotificationStore(dynamo.documentClient, dynamo.tableName), queue, cloud, logger: options.logger, clock: options.clock });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: {} } }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
 
   async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
     const result = await handler(apiEvent(method, path, body, headers), lambdaContext);

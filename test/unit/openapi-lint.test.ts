@@ -83,8 +83,9 @@ interface Document {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options', 'head', 'trace'] as const;
-const ALLOWED_TAGS = ['health', 'experiment', 'trial', 'schedule', 'report', 'docs', 'safety'];
-const PUBLIC_PATHS = ['/health', '/docs', '/openapi.json'];
+const ALLOWED_TAGS = ['health', 'experiment', 'trial', 'schedule', 'report', 'docs', 'safety', 'info', 'notification'];
+// Kallisti's own public paths too: /info and its docs at /swagger.json, /swagger/ and /redoc/.
+const PUBLIC_PATHS = ['/health', '/docs', '/openapi.json', '/info', '/swagger.json', '/swagger', '/redoc'];
 
 const raw: unknown = JSON.parse(fs.readFileSync(path.join(process.cwd(), 'openapi.json'), 'utf8'));
 const doc = raw as Document;

@@ -93,7 +93,7 @@ export function precompiledValidatorsPlugin(): Plugin {
         return replacement === undefined ? undefined : { path: replacement, namespace: VALIDATORS_NAMESPACE };
       });
       pluginBuild.onResolve({ filter: /openapi\.json$/ }, (args) => (args.importer === OPERATION_TABLE ? { path: 'openapi-trimmed', namespace: VALIDATORS_NAMESPACE } : undefined));
-      pluginBuild.onResolve({ filter: /^\.\/(body|params|where)$/, namespace: VALIDATORS_NAMESPACE }, (args) => ({ path: args.path.slice(2), namespace: VALIDATORS_NAMESPACE }));
+      pluginBuild.onResolve({ filter: /^\.\/(body|params|where-\d+)$/, namespace: VALIDATORS_NAMESPACE }, (args) => ({ path: args.path.slice(2), namespace: VALIDATORS_NAMESPACE }));
       pluginBuild.onLoad({ filter: /.*/, namespace: VALIDATORS_NAMESPACE }, (args) => {
         if (args.path === 'openapi-trimmed') return { contents: JSON.stringify(trimmedOpenapi()), loader: 'json' };
         generated ??= generateValidators();

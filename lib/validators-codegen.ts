@@ -44,7 +44,7 @@ export function validatorRequests(): ValidatorRequest[] {
   return [...requests.values()];
 }
 
-/** Standalone code for every request of one kind: an ES module exporting `v0`, `v1`, … and the key of each. */
+/** Standalone code for the given requests of one kind: an ES module exporting `v0`, `v1`, … and the key of each. */
 function standaloneModule(kind: ValidatorKind, requests: ValidatorRequest[]): { code: string; table: [string, string][] } {
   const ajv = ajvFor(kind, { code: { source: true, esm: true, lines: false } });
   const exports: Record<string, string> = {};
@@ -59,56 +59,85 @@ function standaloneModule(kind: ValidatorKind, requests: ValidatorRequest[]): { 
 }
 
 /**
- * The module that stands in for request-validators.ts or where-validators.ts: the same
- * export, backed by generated code. With `lazy`, each kind's code is a separate chunk
- * loaded by `ready(kinds)` on first use (the API's request validators); otherwise it is
- * imported up front (step commands' `where`, needed by every trial).
+ * The shared part of a stand-in module: `validatorFor(kind, key)` returns a validator
+ * with ajv's calling convention that runs the generated code once `CODE[kind]` (request
+ * validators) or `CODE[key]` (a step command's `where`) has been loaded.
  */
-function sourceModule(exportName: string, kinds: ValidatorKind[], tables: Partial<Record<ValidatorKind, [string, string][]>>, lazy: boolean): string {
-  const load = lazy
-    ? `const CODE = {};
-const LOADERS = { ${kinds.map((kind) => `${kind}: () => import('./${kind}')`).join(', ')} };
-const loading = {};
-function ready(kinds) {
-  return Promise.all(kinds.map((kind) => (loading[kind] ??= LOADERS[kind]().then((code) => { CODE[kind] = code; })))).then(() => undefined);
-}`
-    : `${kinds.map((kind) => `import * as ${kind} from './${kind}';`).join('\n')}
-const CODE = { ${kinds.join(', ')} };`;
-  return `${load}
-const TABLE = ${JSON.stringify(tables)};
-function validatorFor(kind, key) {
+const VALIDATOR_FOR = `function validatorFor(kind, key) {
   const entry = (TABLE[kind] || []).find(([k]) => k === key);
   if (!entry) throw new Error('The ' + kind + ' validator "' + key + '" was not compiled at build time' + (kind === 'where' ? ' (is its step module in DEFAULT_MODULES?)' : ''));
+  const slot = kind === 'where' ? key : kind;
   const validator = (data) => {
-    const code = CODE[kind];
-    if (!code) throw new Error('The ' + kind + ' validators were used before ready()');
+    const code = CODE[slot];
+    if (!code) throw new Error('The ' + kind + ' validator "' + key + '" was used before ready()');
     const compiled = code[entry[1]];
     const valid = compiled(data);
     validator.errors = compiled.errors;
     return valid;
   };
   return validator;
+}`;
+
+/**
+ * The module that stands in for request-validators.ts: the same export, backed by
+ * generated code, each kind (body, params) a separate chunk loaded by `ready(kinds)` on
+ * first use.
+ */
+function requestSourceModule(tables: Partial<Record<ValidatorKind, [string, string][]>>): string {
+  return `const CODE = {};
+const LOADERS = { body: () => import('./body'), params: () => import('./params') };
+const loading = {};
+function ready(kinds) {
+  return Promise.all(kinds.map((kind) => (loading[kind] ??= LOADERS[kind]().then((code) => { CODE[kind] = code; })))).then(() => undefined);
 }
-export const ${exportName} = { ${kinds.map((kind) => `${kind}: (key) => validatorFor('${kind}', key)`).join(', ')}${lazy ? ', ready' : ''} };
+const TABLE = ${JSON.stringify(tables)};
+${VALIDATOR_FOR}
+export const requestValidators = { body: (key) => validatorFor('body', key), params: (key) => validatorFor('params', key), ready };
+`;
+}
+
+/**
+ * The module that stands in for where-validators.ts: each step command's validator is
+ * a separate module (`./where-<n>`, its own chunk) loaded by `ready([command])` the first
+ * time a `where` of that command is checked, so a cold start loads none of them and does
+ * not grow with the number of commands. The table of keys is loaded up front: a command
+ * that was not compiled is refused when it is registered.
+ */
+function whereSourceModule(keys: string[]): string {
+  const table = keys.map((key) => [key, 'v0']);
+  return `const CODE = {};
+const LOADERS = { ${keys.map((key, i) => `${JSON.stringify(key)}: () => import('./where-${i}')`).join(', ')} };
+const loading = {};
+function ready(keys) {
+  return Promise.all(keys.map((key) => LOADERS[key] && (loading[key] ??= LOADERS[key]().then((code) => { CODE[key] = code; })))).then(() => undefined);
+}
+const TABLE = ${JSON.stringify({ where: table })};
+${VALIDATOR_FOR}
+export const whereValidators = { where: (key) => validatorFor('where', key), ready };
 `;
 }
 
 /**
  * The virtual modules a bundle uses in place of functions/validation/request-validators.ts
  * (`request`, importing `body` and `params`) and where-validators.ts (`where-source`,
- * importing `where`). The standalone code `require`s a few small ajv runtime helpers and
- * ajv-formats' formats, which the bundler resolves from node_modules.
+ * importing `where-0`, `where-1`, …, one per step command). The standalone code
+ * `require`s a few small ajv runtime helpers and ajv-formats' formats, which the bundler
+ * resolves from node_modules (shared chunks).
  */
 export function generateValidators(requests: ValidatorRequest[] = validatorRequests()): Record<string, string> {
   const modules: Record<string, string> = {};
   const tables: Partial<Record<ValidatorKind, [string, string][]>> = {};
-  for (const kind of ['body', 'params', 'where'] as const) {
+  for (const kind of ['body', 'params'] as const) {
     const { code, table } = standaloneModule(kind, requests.filter((r) => r.kind === kind));
     modules[kind] = code;
     tables[kind] = table;
   }
-  modules['request'] = sourceModule('requestValidators', ['body', 'params'], { body: tables.body, params: tables.params }, true);
-  modules['where-source'] = sourceModule('whereValidators', ['where'], { where: tables.where }, false);
+  const where = requests.filter((r) => r.kind === 'where');
+  where.forEach((request, i) => {
+    modules[`where-${i}`] = standaloneModule('where', [request]).code;
+  });
+  modules['request'] = requestSourceModule(tables);
+  modules['where-source'] = whereSourceModule(where.map((r) => r.key));
   return modules;
 }
 

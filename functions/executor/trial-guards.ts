@@ -58,7 +58,7 @@ export function makeGuardCheck(deps: Pick<TrialGuardsDeps, 'registry' | 'clock' 
     const failed = (summary: string): GuardCheck => ({ passed: false, at: deps.clock.now(), summary: scrubText(summary, secrets) });
     const module = deps.registry.get(guard.do);
     if (!module) return failed(`unknown step command "${guard.do}"`);
-    const errors = deps.registry.validateWhere(guard.do, where, 'where', false);
+    const errors = await deps.registry.validateWhere(guard.do, where, 'where', false);
     if (errors.length > 0) return failed(`invalid arguments after templating: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
     const controller = new AbortController();
     const limit = Math.min(Math.max(intervalMs(guard), MIN_CHECK_TIMEOUT_MS), MAX_CHECK_TIMEOUT_MS);

@@ -307,7 +307,7 @@ export class TrialRun {
       const names = unresolved.map((name) => `{{ ${name} }}`).join(', ');
       return finish('failed', this.log.error(`Not started: ${names} names no output of an earlier step of this run (the step did not run, is named differently, or its output has no such field).`));
     }
-    const errors = registry.validateWhere(step.do, where, `${phase}[${index}].where`, false);
+    const errors = await registry.validateWhere(step.do, where, `${phase}[${index}].where`, false);
     if (errors.length > 0) {
       return finish('failed', this.log.error(scrub(`Invalid step arguments after templating: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`)));
     }

@@ -33,8 +33,15 @@ export function configuredModules(env: NodeJS.ProcessEnv): readonly StepModule[]
 export class ModuleRegistry {
   private readonly modules = new Map<string, { module: StepModule; validate: Validator }>();
 
-  /** `source`: where the `where` validators come from (compiled on first use from source, at build time in a bundle). */
-  constructor(modules: readonly StepModule[], source: WhereValidatorSource = whereValidators) {
+  /**
+   * `source`: where the `where` validators come from (compiled on first use from source;
+   * in a bundle, compiled at build time, each command's code loaded the first time a
+   * `where` of that command is checked, so a cold start loads none).
+   */
+  constructor(
+    modules: readonly StepModule[],
+    private readonly source: WhereValidatorSource = whereValidators,
+  ) {
     for (const module of modules) {
       if (this.modules.has(module.name)) throw new Error(`Step module ${module.name} is registered twice`);
       this.modules.set(module.name, { module, validate: source.where(module.name, module.whereSchema) });
@@ -53,10 +60,12 @@ export class ModuleRegistry {
    * Checks `where` against the command's schema. With `allowPlaceholders`
    * (experiment save time) a value that still holds a `{{ name }}` template is
    * not judged, since its type is only known once the trial fills it in.
+   * Asynchronous: the command's validator may first have to be loaded.
    */
-  validateWhere(name: string, where: JsonObject, pathPrefix: string, allowPlaceholders: boolean): FieldError[] {
+  async validateWhere(name: string, where: JsonObject, pathPrefix: string, allowPlaceholders: boolean): Promise<FieldError[]> {
     const entry = this.modules.get(name);
     if (!entry) return [{ path: pathPrefix.replace(/\.where$/, '.do'), message: `unknown step command "${name}"; known: ${this.names().join(', ')}` }];
+    await this.source.ready?.([name]);
     if (entry.validate(where)) return (entry.module.checkWhere?.(where, allowPlaceholders) ?? []).map((e) => ({ path: `${pathPrefix}.${e.path}`, message: e.message }));
     const errors = (entry.validate.errors ?? []).filter((error) => !(allowPlaceholders && holdsPlaceholder(valueAtPointer(where, error.instancePath))));
     return toFieldErrors(errors, pathPrefix);

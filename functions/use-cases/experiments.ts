@@ -17,8 +17,8 @@ export interface ExperimentDeps {
   beforeDelete?: (experimentId: string, caller: Caller) => Promise<void>;
 }
 
-function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): void {
-  const errors = validateSteps(definition, registry);
+async function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): Promise<void> {
+  const errors = await validateSteps(definition, registry);
   if (errors.length > 0) throw new ValidationError('The experiment has invalid steps', errors);
 }
 
@@ -45,7 +45,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
      * 3. Store it (conditional: never overwrites).
      */
     async create(definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
-      assertValidSteps(definition, registry);
+      await assertValidSteps(definition, registry);
       const now = clock.now().toISOString();
       const experiment: Experiment = {
         id: ids.newId(),
@@ -77,7 +77,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
 
     /** PUT: the body replaces every writable field; omitted optional fields are emptied. */
     async replace(id: string, given: ExperimentDefinition, caller: Caller): Promise<Experiment> {
-      assertValidSteps(given, registry);
+      await assertValidSteps(given, registry);
       const current = await load(id);
       const definition = restoreMasked(given, current);
       const next: Experiment = {
@@ -94,7 +94,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
 
     /** PATCH: only the fields given change. */
     async patch(id: string, given: Partial<ExperimentDefinition>, caller: Caller): Promise<Experiment> {
-      assertValidSteps(given, registry);
+      await assertValidSteps(given, registry);
       const current = await load(id);
       const changes = restoreMasked(given, current);
       const merged: ExperimentDefinition = { ...current, ...changes };

@@ -75,8 +75,8 @@ function assertCount(count: number): void {
 export function makeScheduleUseCases(deps: ScheduleDeps) {
   const { schedules, experiments, trials, cloud, clock, ids, logger } = deps;
 
-  function assertGuards(guards: ScheduleDefinition['guards']): void {
-    const errors = deps.registry ? validateGuards(guards, deps.registry) : [];
+  async function assertGuards(guards: ScheduleDefinition['guards']): Promise<void> {
+    const errors = deps.registry ? await validateGuards(guards, deps.registry) : [];
     if (errors.length > 0) throw new ValidationError('The schedule has invalid guards', errors);
   }
 
@@ -142,7 +142,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async create(experimentId: string, input: ScheduleDefinition, caller: Caller): Promise<ScheduleView> {
       assertPattern(input.recurrence_pattern);
-      assertGuards(input.guards);
+      await assertGuards(input.guards);
       const options = resolveScheduleOptions(optionsOf(input), SCHEDULE_DEFAULTS, clock.now());
       const experiment = await liveExperiment(experimentId);
       const now = clock.now().toISOString();
@@ -207,7 +207,7 @@ export function makeScheduleUseCases(deps: ScheduleDeps) {
      */
     async update(experimentId: string, scheduleId: string, input: Partial<ScheduleDefinition>, caller: Caller, mode: 'replace' | 'patch'): Promise<ScheduleView> {
       if (input.recurrence_pattern !== undefined) assertPattern(input.recurrence_pattern);
-      assertGuards(input.guards);
+      await assertGuards(input.guards);
       const { schedule: current, experiment } = await loadWith(experimentId, scheduleId);
       // PUT starts again from the defaults; PATCH from what is stored.
       const options = resolveScheduleOptions(optionsOf(input), mode === 'replace' ? SCHEDULE_DEFAULTS : current, clock.now());

@@ -81,7 +81,7 @@ export function makeTrialUseCases(deps: TrialDeps) {
      *    silently, and the caller gets a 503.
      */
     async create(input: TrialInput, caller: Caller): Promise<Trial> {
-      const guardErrors = deps.registry ? validateGuards(input.guards, deps.registry) : [];
+      const guardErrors = deps.registry ? await validateGuards(input.guards, deps.registry) : [];
       if (guardErrors.length > 0) throw new ValidationError('The trial has invalid guards', guardErrors);
       const experiment = await experiments.get(input.experiment, { includeDeleted: true });
       if (!experiment) {

@@ -7,19 +7,19 @@ import type { ModuleRegistry } from '../modules/registry.js';
  * A guard's `do` must be a probe command (one that only observes); its `where`
  * must fit that command, placeholders allowed until the trial runs.
  */
-export function validateGuards(guards: readonly Guard[] | undefined, registry: ModuleRegistry, path = 'guards'): FieldError[] {
+export async function validateGuards(guards: readonly Guard[] | undefined, registry: ModuleRegistry, path = 'guards'): Promise<FieldError[]> {
   const errors: FieldError[] = [];
-  (guards ?? []).forEach((guard, index) => {
+  for (const [index, guard] of (guards ?? []).entries()) {
     const at = `${path}[${index}]`;
     const module = registry.get(guard.do);
     if (!module || module.probe !== true) {
       const probes = registry.names().filter((name) => registry.get(name)?.probe === true);
       errors.push({ path: `${at}.do`, message: `guard "${guard.step}" must use a probe command (${probes.join(', ')}), not "${guard.do}"` });
-      return;
+      continue;
     }
-    errors.push(...registry.validateWhere(guard.do, guard.where, `${at}.where`, true).map((e) => ({ ...e, message: `${e.message} (guard "${guard.step}")` })));
+    errors.push(...(await registry.validateWhere(guard.do, guard.where, `${at}.where`, true)).map((e) => ({ ...e, message: `${e.message} (guard "${guard.step}")` })));
     if (new Set(guard.when).size !== guard.when.length) errors.push({ path: `${at}.when`, message: `lists a phase twice (guard "${guard.step}")` });
-  });
+  }
   return errors;
 }
 
@@ -28,18 +28,18 @@ export function validateGuards(guards: readonly Guard[] | undefined, registry: M
  * `where` must fit that command (placeholders allowed until the trial runs);
  * guards must be probes.
  */
-export function validateSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): FieldError[] {
+export async function validateSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): Promise<FieldError[]> {
   const errors: FieldError[] = [];
   for (const list of STEP_LISTS) {
-    (definition[list] ?? []).forEach((step, index) => {
+    for (const [index, step] of (definition[list] ?? []).entries()) {
       const path = `${list}[${index}]`;
       if (!registry.get(step.do)) {
         errors.push({ path: `${path}.do`, message: `unknown step command "${step.do}" in step "${step.step}"; known commands: ${registry.names().join(', ')}` });
-        return;
+        continue;
       }
-      errors.push(...registry.validateWhere(step.do, step.where, `${path}.where`, true).map((e) => ({ ...e, message: `${e.message} (step "${step.step}")` })));
-    });
+      errors.push(...(await registry.validateWhere(step.do, step.where, `${path}.where`, true)).map((e) => ({ ...e, message: `${e.message} (step "${step.step}")` })));
+    }
   }
-  errors.push(...validateGuards(definition.guards, registry));
+  errors.push(...(await validateGuards(definition.guards, registry)));
   return errors;
 }

@@ -23,7 +23,14 @@ export interface RequestValidatorSource {
 
 /** Step commands' `where` validators, keyed by command name. */
 export interface WhereValidatorSource {
+  /** Throws at once for a key the source cannot serve (a bundle: a command not compiled at build time). */
   where(key: string, schema: Record<string, unknown>): Validator;
+  /**
+   * Resolves once the validators of these keys can run. From source they always can; a
+   * bundle loads each command's generated code on first use, so a cold start loads none
+   * and does not grow with the number of commands.
+   */
+  ready?(keys: readonly string[]): Promise<void>;
 }
 
 export type ValidatorKind = 'body' | 'params' | 'where';

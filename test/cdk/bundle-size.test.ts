@@ -43,6 +43,16 @@ describe('Lambda bundles', () => {
     expect(loaded).toEqual(expect.arrayContaining([expect.stringMatching(/^kallisti-validators:/)]));
   });
 
+  it.each(['api', 'worker'])('the %s loads no step command’s where validator at a cold start: each is a chunk of its own, loaded on first use', (name) => {
+    const whereValidators = (paths: string[]) => paths.filter((p) => /(^|\/)where-\d+(-[A-Z0-9]+\.mjs)?$/.test(p));
+    expect(whereValidators(size(name).loadedInputs)).toEqual([]);
+    expect(whereValidators(size(name).loadedFiles)).toEqual([]);
+    // One chunk per step command (about 40), so the cold start does not grow with their number.
+    expect(whereValidators(size(name).files).length).toBeGreaterThanOrEqual(30);
+    // Only the table of command names loads at start.
+    expect(size(name).loadedInputs).toContain('kallisti-validators:where-source');
+  });
+
   it('leaves out only the SDK clients of AWS step commands, which they import when a step runs', async () => {
     // Every client a step command imports is external, and nothing else: a command added
     // with a new client must be listed, or each function's package grows by that client.

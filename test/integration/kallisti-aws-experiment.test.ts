@@ -86,8 +86,8 @@ describe('a Kallisti experiment with aws.ec2.stop_instances and prom.query', () 
     expect(record.trial_record.steps[1]?.logs.join('\n')).toContain('Expectation passed: status eq "success"');
   });
 
-  it('is rejected as an unknown command when the aws namespace is off', () => {
+  it('is rejected as an unknown command when the aws namespace is off', async () => {
     const registry = new ModuleRegistry(configuredModules({ KALLISTI_AWS_MODULES: 'off' }));
-    expect(validateSteps(kallistiExperiment as never, registry)).toEqual([{ path: 'steps[0].do', message: expect.stringContaining('unknown step command "aws.ec2.stop_instances"') }]);
+    expect(await validateSteps(kallistiExperiment as never, registry)).toEqual([{ path: 'steps[0].do', message: expect.stringContaining('unknown step command "aws.ec2.stop_instances"') }]);
   });
 });

@@ -122,14 +122,14 @@ describe('prom.query_interval', () => {
     expect(seen[0]?.params).toMatchObject({ start: '2026-01-02T03:00:00.000Z', end: '2026-01-02T03:00:00.000Z', step: '15s' });
   });
 
-  it('rejects, when the experiment is saved, times it cannot read and a missing end', () => {
+  it('rejects, when the experiment is saved, times it cannot read and a missing end', async () => {
     const registry = new ModuleRegistry([query, queryInterval]);
-    expect(registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: 'the other day', end: 'now' }, 'steps[1].where', true)).toEqual([
+    expect(await registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: 'the other day', end: 'now' }, 'steps[1].where', true)).toEqual([
       { path: 'steps[1].where.start', message: expect.stringContaining('is not a time Kallisti understands') },
     ]);
-    expect(registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: '{{ since }}', end: 'now' }, 'steps[1].where', true)).toEqual([]);
-    expect(registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: 'now' }, 'w', true)).toEqual([{ path: 'w.end', message: 'is required' }]);
-    expect(registry.validateWhere('prom.query', { query: 'up' }, 'w', true)).toEqual([{ path: 'w.base_url', message: 'is required' }]);
+    expect(await registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: '{{ since }}', end: 'now' }, 'steps[1].where', true)).toEqual([]);
+    expect(await registry.validateWhere('prom.query_interval', { base_url: base, query: 'up', start: 'now' }, 'w', true)).toEqual([{ path: 'w.end', message: 'is required' }]);
+    expect(await registry.validateWhere('prom.query', { query: 'up' }, 'w', true)).toEqual([{ path: 'w.base_url', message: 'is required' }]);
   });
 });
 

@@ -243,10 +243,10 @@ describe('http steps and the metadata service', () => {
     expect((same['response'] as { headers: Record<string, string> }).headers['x-api-key']).toBe('k-123');
   });
 
-  it('rejects non-http URLs when the experiment is saved', () => {
+  it('rejects non-http URLs when the experiment is saved', async () => {
     const registry = new ModuleRegistry(DEFAULT_MODULES);
     for (const url of ['file:///etc/passwd', 'ftp://example.com/x', 'gopher://127.0.0.1:6379/_INFO', 'javascript:alert(1)']) {
-      expect(registry.validateWhere('cm.http_request', { url }, 'steps[0].where', true)).toEqual([expect.objectContaining({ path: 'steps[0].where.url' })]);
+      expect(await registry.validateWhere('cm.http_request', { url }, 'steps[0].where', true)).toEqual([expect.objectContaining({ path: 'steps[0].where.url' })]);
     }
   });
 });

@@ -6,7 +6,7 @@ const registry = new ModuleRegistry(DEFAULT_MODULES);
 const guard = (step: Partial<Guard>): Guard => ({ step: 'g', do: 'cm.http_probe', where: {}, when: ['during'], ...step });
 
 describe('which commands may guard a trial', () => {
-  it('accepts the commands that only observe: HTTP, CloudWatch alarms and metrics, Prometheus queries, EC2 counts', () => {
+  it('accepts the commands that only observe: HTTP, CloudWatch alarms and metrics, Prometheus queries, EC2 counts', async () => {
     const probes = registry.names().filter((name) => registry.get(name)?.probe === true);
     expect(probes).toEqual(
       expect.arrayContaining([
@@ -21,13 +21,13 @@ describe('which commands may guard a trial', () => {
         'aws.ec2.describe_instances',
       ]),
     );
-    expect(validateGuards([guard({ do: 'aws.cloudwatch.get_alarm_state_value', where: { alarm_name: 'checkout-5xx' }, expect: [{ operator: 'eq', value: 'OK' }] })], registry)).toEqual([]);
-    expect(validateGuards([guard({ do: 'prom.query', where: { base_url: 'http://prometheus:9090', query: 'up' } })], registry)).toEqual([]);
+    expect(await validateGuards([guard({ do: 'aws.cloudwatch.get_alarm_state_value', where: { alarm_name: 'checkout-5xx' }, expect: [{ operator: 'eq', value: 'OK' }] })], registry)).toEqual([]);
+    expect(await validateGuards([guard({ do: 'prom.query', where: { base_url: 'http://prometheus:9090', query: 'up' } })], registry)).toEqual([]);
   });
 
-  it('refuses commands that change the system', () => {
+  it('refuses commands that change the system', async () => {
     for (const name of ['cm.wait', 'aws.ec2.stop_instances', 'aws.ec2.terminate_instances']) {
-      expect(validateGuards([guard({ do: name, where: {} })], registry)).toEqual([expect.objectContaining({ path: 'guards[0].do', message: expect.stringContaining('must use a probe command') })]);
+      expect(await validateGuards([guard({ do: name, where: {} })], registry)).toEqual([expect.objectContaining({ path: 'guards[0].do', message: expect.stringContaining('must use a probe command') })]);
     }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -97,16 +97,24 @@ describe('validators compiled at build time (ajv standalone code in the bundle)'
     expect(fromSource['PUT /experiment/{experiment_id}/schedule/{schedule_id}']).toEqual(expect.arrayContaining(['id', 'recurrence_left', 'firing_counts']));
   });
 
-  it('judge every step command’s where exactly as from source', () => {
+  it('judge every step command’s where exactly as from source', async () => {
     const fromSource = new ModuleRegistry(DEFAULT_MODULES);
     const fromBundle = new bundled.ModuleRegistry(bundled.DEFAULT_MODULES);
+    expect(fromBundle.names()).toEqual(fromSource.names());
     for (const name of fromSource.names()) {
       for (const where of WHERES) {
         for (const placeholders of [false, true]) {
-          expect(fromBundle.validateWhere(name, where as never, 'steps[0].where', placeholders)).toEqual(fromSource.validateWhere(name, where as never, 'steps[0].where', placeholders));
+          expect(await fromBundle.validateWhere(name, where as never, 'steps[0].where', placeholders)).toEqual(await fromSource.validateWhere(name, where as never, 'steps[0].where', placeholders));
         }
       }
     }
+  });
+
+  it('put each step command’s where validator in a chunk of its own, loaded when that command is first checked', async () => {
+    const chunks = readdirSync(path.join(dir, 'out', 'chunks')).filter((file) => /^where-\d+-[A-Z0-9]+\.mjs$/.test(file));
+    expect(chunks).toHaveLength(DEFAULT_MODULES.length);
+    const fromBundle = new bundled.ModuleRegistry(bundled.DEFAULT_MODULES);
+    expect(await fromBundle.validateWhere('cm.wait', { time_in_seconds: -1 }, 'w', false)).toEqual([{ path: 'w.time_in_seconds', message: 'must be > 0' }]);
   });
 
   it('refuse, at registration, a step command that was not compiled at build time', () => {

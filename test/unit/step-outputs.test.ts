@@ -71,8 +71,8 @@ describe('{{ steps.<name>.<path> }}: an earlier step’s output in a later step'
     expect(inputsOf(lambda, PutFunctionConcurrencyCommand)).toEqual([]);
   });
 
-  it('is accepted when the experiment is saved, and is never a missing parameter', () => {
-    expect(validateSteps(throttleAndRestore, new ModuleRegistry(DEFAULT_MODULES))).toEqual([]);
+  it('is accepted when the experiment is saved, and is never a missing parameter', async () => {
+    expect(await validateSteps(throttleAndRestore, new ModuleRegistry(DEFAULT_MODULES))).toEqual([]);
     expect(missingParameters(throttleAndRestore.post_steps ?? [], {})).toEqual([]);
   });
 });

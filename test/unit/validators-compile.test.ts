@@ -11,12 +11,12 @@ describe('lazily compiled validators', () => {
     }
   });
 
-  it('compile for every step command, and report errors the same on every call', () => {
+  it('compile for every step command, and report errors the same on every call', async () => {
     const registry = new ModuleRegistry(DEFAULT_MODULES);
     for (const name of registry.names()) {
-      const first = registry.validateWhere(name, { nonsense: true }, 'steps[0].where', false);
+      const first = await registry.validateWhere(name, { nonsense: true }, 'steps[0].where', false);
       expect(first.length).toBeGreaterThan(0);
-      expect(registry.validateWhere(name, { nonsense: true }, 'steps[0].where', false)).toEqual(first);
+      expect(await registry.validateWhere(name, { nonsense: true }, 'steps[0].where', false)).toEqual(first);
     }
   });
 });

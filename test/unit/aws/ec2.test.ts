@@ -147,22 +147,22 @@ describe('aws.ec2.stop_instances', () => {
   it('refuses a role outside the configured list, at save time and at run time, without calling AWS', async () => {
     const other = 'arn:aws:iam::111111111111:role/admin';
     const registry = new ModuleRegistry([stopInstances]);
-    expect(registry.validateWhere('aws.ec2.stop_instances', { instance_ids: ['i-1'], role_arn: other }, 'steps[0].where', true)).toEqual([
+    expect(await registry.validateWhere('aws.ec2.stop_instances', { instance_ids: ['i-1'], role_arn: other }, 'steps[0].where', true)).toEqual([
       { path: 'steps[0].where.role_arn', message: `is not one of the roles this deployment may assume: ${ROLE}` },
     ]);
-    expect(registry.validateWhere('aws.ec2.stop_instances', { instance_ids: ['i-1'], role_arn: '{{ role }}' }, 'steps[0].where', true)).toEqual([]);
+    expect(await registry.validateWhere('aws.ec2.stop_instances', { instance_ids: ['i-1'], role_arn: '{{ role }}' }, 'steps[0].where', true)).toEqual([]);
     await expect(runModule(stopInstances, { region: 'us-east-1', instance_ids: ['i-1'], role_arn: other })).rejects.toThrow(`role_arn ${other} is not one of the roles this deployment may assume`);
     expect(sts.calls()).toHaveLength(0);
     expect(ec2.calls()).toHaveLength(0);
   });
 
-  it('is rejected at save time without a selection, with both count and percent, or with an unknown argument', () => {
+  it('is rejected at save time without a selection, with both count and percent, or with an unknown argument', async () => {
     const registry = new ModuleRegistry([stopInstances]);
     const check = (where: object) => registry.validateWhere('aws.ec2.stop_instances', where as never, 'steps[0].where', true);
-    expect(check({ region: 'us-east-1' })).toEqual([{ path: 'steps[0].where.instance_ids', message: 'is required unless az or filters select the instances' }]);
-    expect(check({ az: 'us-east-1a', count: 1, percent: 5 })).toEqual([{ path: 'steps[0].where.percent', message: 'cannot be given with count; give one of them' }]);
-    expect(check({ az: 'us-east-1a', instances: ['i-1'] })).toEqual([{ path: 'steps[0].where.instances', message: 'is not an allowed field' }]);
-    expect(check({ az: 'us-east-1a', region: 'Ireland' })[0]?.path).toBe('steps[0].where.region');
+    expect(await check({ region: 'us-east-1' })).toEqual([{ path: 'steps[0].where.instance_ids', message: 'is required unless az or filters select the instances' }]);
+    expect(await check({ az: 'us-east-1a', count: 1, percent: 5 })).toEqual([{ path: 'steps[0].where.percent', message: 'cannot be given with count; give one of them' }]);
+    expect(await check({ az: 'us-east-1a', instances: ['i-1'] })).toEqual([{ path: 'steps[0].where.instances', message: 'is not an allowed field' }]);
+    expect((await check({ az: 'us-east-1a', region: 'Ireland' }))[0]?.path).toBe('steps[0].where.region');
   });
 
   it('uses the worker region when the step names none, and fails clearly without one', async () => {

@@ -49,10 +49,10 @@ describe('aws.ecs.stop_random_tasks', () => {
     expect(ecs.commandCalls(ListTasksCommand)).toHaveLength(0);
   });
 
-  it('needs exactly one of task_count and task_percent when saved', () => {
+  it('needs exactly one of task_count and task_percent when saved', async () => {
     const registry = new ModuleRegistry([stopRandomTasks]);
-    expect(registry.validateWhere('aws.ecs.stop_random_tasks', { cluster: 'shop' }, 'w', true)).toEqual([{ path: 'w.task_count', message: 'give exactly one of task_count and task_percent' }]);
-    expect(registry.validateWhere('aws.ecs.stop_random_tasks', { cluster: 'shop', task_count: 1, task_percent: 5 }, 'w', true)).toHaveLength(1);
+    expect(await registry.validateWhere('aws.ecs.stop_random_tasks', { cluster: 'shop' }, 'w', true)).toEqual([{ path: 'w.task_count', message: 'give exactly one of task_count and task_percent' }]);
+    expect(await registry.validateWhere('aws.ecs.stop_random_tasks', { cluster: 'shop', task_count: 1, task_percent: 5 }, 'w', true)).toHaveLength(1);
   });
 });
 

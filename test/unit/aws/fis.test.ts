@@ -73,9 +73,9 @@ describe('aws.fis.start_experiment', () => {
     await expect(runModule(startExperiment, { region: 'us-east-1', experiment_template_id: 'EXT9' })).rejects.toThrow(/AWS denied fis:StartExperiment .*tagged chaos-allowed=true/);
   });
 
-  it('rejects malformed tags when the experiment is saved', () => {
+  it('rejects malformed tags when the experiment is saved', async () => {
     const registry = new ModuleRegistry([startExperiment]);
-    expect(registry.validateWhere('aws.fis.start_experiment', { experiment_template_id: 'EXT1', tags: 'team' }, 'w', true)).toEqual([{ path: 'w.tags', message: 'tags must be "key=value,…" pairs, got "team".' }]);
+    expect(await registry.validateWhere('aws.fis.start_experiment', { experiment_template_id: 'EXT1', tags: 'team' }, 'w', true)).toEqual([{ path: 'w.tags', message: 'tags must be "key=value,…" pairs, got "team".' }]);
   });
 });
 

@@ -100,8 +100,8 @@ describe('Auto Scaling', () => {
     asg.on(DescribeAutoScalingGroupsCommand).resolves({ AutoScalingGroups: [] });
     await expect(runModule(suspendProcesses, { region: 'eu-west-1', asg_names: ['ghost'] })).rejects.toThrow('No ASG(s) found with name(s): ghost in eu-west-1.');
     const registry = new ModuleRegistry([suspendProcesses]);
-    expect(registry.validateWhere('aws.asg.suspend_processes', {}, 'w', true)).toEqual([{ path: 'w.asg_names', message: 'give exactly one of asg_names and tags' }]);
-    expect(registry.validateWhere('aws.asg.suspend_processes', { asg_names: ['web'], process_names: ['Reboot'] }, 'w', true)[0]?.path).toBe('w.process_names[0]');
+    expect(await registry.validateWhere('aws.asg.suspend_processes', {}, 'w', true)).toEqual([{ path: 'w.asg_names', message: 'give exactly one of asg_names and tags' }]);
+    expect((await registry.validateWhere('aws.asg.suspend_processes', { asg_names: ['web'], process_names: ['Reboot'] }, 'w', true))[0]?.path).toBe('w.process_names[0]');
   });
 
   it('aws.asg.terminate_random_instances terminates instance_count InService instances of each group through EC2', async () => {
@@ -157,9 +157,9 @@ describe('CloudWatch probes', () => {
     expect((await runModule(getMetricData, { region: 'eu-west-1', namespace: 'AWS/Lambda', metric_name: 'Duration', dimensions: [], statistic: 'Average' })).output).toBe(1.67);
   });
 
-  it('need dimensions when saved', () => {
+  it('need dimensions when saved', async () => {
     const registry = new ModuleRegistry([getMetricData]);
-    expect(registry.validateWhere('aws.cloudwatch.get_metric_data', { namespace: 'AWS/Lambda', metric_name: 'Errors', statistic: 'Sum' }, 'w', true)).toEqual([
+    expect(await registry.validateWhere('aws.cloudwatch.get_metric_data', { namespace: 'AWS/Lambda', metric_name: 'Errors', statistic: 'Sum' }, 'w', true)).toEqual([
       { path: 'w.dimensions', message: 'is required unless dimension_name and dimension_value name one dimension' },
     ]);
   });

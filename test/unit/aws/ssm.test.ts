@@ -62,8 +62,8 @@ describe('aws.ssm.send_command', () => {
     expect(inputsOf(ssm, CancelCommandCommand)).toEqual([{ CommandId: 'cmd-1' }]);
   });
 
-  it('is rejected at save time without targets or instance_ids', () => {
+  it('is rejected at save time without targets or instance_ids', async () => {
     const registry = new ModuleRegistry([sendCommand]);
-    expect(registry.validateWhere('aws.ssm.send_command', { document_name: 'AWS-RunShellScript' }, 'w', true)).toEqual([{ path: 'w.targets', message: 'is required unless instance_ids names the instances' }]);
+    expect(await registry.validateWhere('aws.ssm.send_command', { document_name: 'AWS-RunShellScript' }, 'w', true)).toEqual([{ path: 'w.targets', message: 'is required unless instance_ids names the instances' }]);
   });
 });

@@ -43,15 +43,39 @@ export interface GuardTrip {
   /** Position in the trial's guard list (experiment guards first, then the schedule's or trial's). */
   index: number;
   phase: GuardPhase;
-  /** The consecutive failed checks that tripped it, oldest first. */
+  /** The consecutive failed checks that tripped it, oldest first (the last MAX_KEPT_FAILURES of them). */
   failures: GuardCheck[];
+  /** How many consecutive failed checks tripped it, when more than `failures` holds. */
+  consecutive?: number;
+}
+
+/** Failed checks of a guard kept in detail (a long streak is counted, only its last checks are kept). */
+export const MAX_KEPT_FAILURES = 10;
+
+/**
+ * What guards carry from one slice of a trial to the next (saved in its checkpoint):
+ * when each `during` guard is next due, and each guard's streak of failed checks.
+ */
+export interface GuardState {
+  /** Guard index → epoch ms of its next `during` check. */
+  next: { [index: string]: number };
+  /** Guard index → its consecutive failed checks: how many, and the last ones. */
+  failing: { [index: string]: { count: number; recent: { at: string; summary: string }[] } };
 }
 
 /** Hysteresis: counts consecutive failures per guard; a pass resets the count; `tolerance` failures in a row trip it. */
 export class GuardTracker {
-  private readonly failures = new Map<number, GuardCheck[]>();
+  private readonly failures = new Map<number, { count: number; recent: GuardCheck[] }>();
 
-  constructor(private readonly guards: readonly Guard[]) {}
+  constructor(
+    private readonly guards: readonly Guard[],
+    saved?: GuardState['failing'],
+  ) {
+    for (const [index, streak] of Object.entries(saved ?? {})) {
+      if (!guards[Number(index)]) continue;
+      this.failures.set(Number(index), { count: streak.count, recent: streak.recent.map((c) => ({ passed: false, at: new Date(c.at), summary: c.summary })) });
+    }
+  }
 
   record(index: number, phase: GuardPhase, check: GuardCheck): GuardTrip | undefined {
     const guard = this.guards[index];
@@ -60,13 +84,22 @@ export class GuardTracker {
       this.failures.delete(index);
       return undefined;
     }
-    const failures = [...(this.failures.get(index) ?? []), check];
-    this.failures.set(index, failures);
-    return failures.length >= toleranceOf(guard) ? { guard, index, phase, failures } : undefined;
+    const before = this.failures.get(index);
+    const streak = { count: (before?.count ?? 0) + 1, recent: [...(before?.recent ?? []), check].slice(-MAX_KEPT_FAILURES) };
+    this.failures.set(index, streak);
+    if (streak.count < toleranceOf(guard)) return undefined;
+    return { guard, index, phase, failures: streak.recent, ...(streak.count > streak.recent.length && { consecutive: streak.count }) };
   }
 
   consecutiveFailures(index: number): number {
-    return this.failures.get(index)?.length ?? 0;
+    return this.failures.get(index)?.count ?? 0;
+  }
+
+  /** The streaks, as JSON for the checkpoint. */
+  saved(): GuardState['failing'] {
+    const out: GuardState['failing'] = {};
+    for (const [index, streak] of this.failures) out[String(index)] = { count: streak.count, recent: streak.recent.map((c) => ({ at: c.at.toISOString(), summary: c.summary })) };
+    return out;
   }
 }
 
@@ -78,13 +111,27 @@ export class GuardTracker {
 export class GuardSchedule {
   private readonly next = new Map<number, number>();
 
+  /** `saved`: the due times a previous slice left (a guard missing from it is due one interval after `startMs`). */
   constructor(
     private readonly guards: readonly Guard[],
     startMs: number,
+    saved?: GuardState['next'],
   ) {
     guards.forEach((guard, index) => {
-      if (guard.when.includes('during')) this.next.set(index, startMs + intervalMs(guard));
+      if (!guard.when.includes('during')) return;
+      const kept = saved?.[String(index)];
+      this.next.set(index, typeof kept === 'number' ? kept : startMs + intervalMs(guard));
     });
+  }
+
+  /** The due times, as JSON for the checkpoint. */
+  saved(): GuardState['next'] {
+    return Object.fromEntries([...this.next.entries()].map(([index, at]) => [String(index), at]));
+  }
+
+  /** Epoch ms of the next check of any `during` guard; undefined when there are none. */
+  nextAt(): number | undefined {
+    return this.next.size === 0 ? undefined : Math.min(...this.next.values());
   }
 
   /** Guards due at `nowMs`, in list order. */
@@ -115,7 +162,9 @@ const PHASE_TEXT: Record<GuardPhase, string> = { before: 'before the trial', dur
 /** The lines a trial record gets for a tripped guard: which one, when it was checked, each failing check's output. */
 export function describeTrip(trip: GuardTrip): string[] {
   const { guard, failures } = trip;
+  const total = Math.max(trip.consecutive ?? 0, failures.length);
+  const first = total - failures.length;
   const every = trip.phase === 'during' ? `, checked every ${intervalMs(guard) / 1000} s` : '';
-  const headline = `guard ${trip.index + 1} ("${guard.step}", ${guard.do}${every}) tripped ${PHASE_TEXT[trip.phase]} after ${failures.length} consecutive failed check(s) (tolerance ${toleranceOf(guard)})`;
-  return [headline, ...failures.map((check, n) => `Guard "${guard.step}" check ${n + 1} of ${failures.length} at ${check.at.toISOString()} failed: ${check.summary}`)];
+  const headline = `guard ${trip.index + 1} ("${guard.step}", ${guard.do}${every}) tripped ${PHASE_TEXT[trip.phase]} after ${total} consecutive failed check(s) (tolerance ${toleranceOf(guard)})`;
+  return [headline, ...failures.map((check, n) => `Guard "${guard.step}" check ${first + n + 1} of ${total} at ${check.at.toISOString()} failed: ${check.summary}`)];
 }

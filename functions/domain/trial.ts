@@ -1,6 +1,6 @@
 import { KallistiError } from './errors.js';
 import type { Experiment, Step, StepList } from './experiment.js';
-import type { Guard } from './guards.js';
+import type { Guard, GuardState } from './guards.js';
 import type { Json, JsonObject } from './types.js';
 
 export const TRIAL_STATUSES = [
@@ -99,6 +99,8 @@ export interface TrialCheckpoint {
   outputs?: { [reference: string]: Json };
   /** The run was interrupted (its worker died): only post steps go on, and it ends Failed. */
   recovering?: boolean;
+  /** `during` guards while the main steps go on: when each is next due, and failure streaks (tolerance counts across slices). */
+  guards?: GuardState;
 }
 
 /** The executor's bookkeeping on an unfinished trial; internal, never shown by the API. */

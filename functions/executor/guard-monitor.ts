@@ -1,4 +1,4 @@
-import { GuardSchedule, GuardTracker, intervalMs, toleranceOf, type Guard, type GuardCheck, type GuardPhase, type GuardTrip } from '../domain/guards.js';
+import { GuardSchedule, GuardTracker, intervalMs, toleranceOf, type Guard, type GuardCheck, type GuardPhase, type GuardState, type GuardTrip } from '../domain/guards.js';
 import type { Clock } from '../ports.js';
 
 /** Runs one check of guard `index`; never throws (a failure to check is a failed check). */
@@ -19,6 +19,8 @@ export interface GuardMonitorDeps {
   check: CheckGuard;
   clock: Clock;
   timers?: GuardTimers;
+  /** What the trial's previous slice left: due times and failure streaks, so a slice boundary loses neither. */
+  saved?: GuardState;
 }
 
 /**
@@ -38,8 +40,29 @@ export class GuardMonitor {
   trip: GuardTrip | undefined;
 
   constructor(private readonly deps: GuardMonitorDeps) {
-    this.tracker = new GuardTracker(deps.guards);
+    this.tracker = new GuardTracker(deps.guards, deps.saved?.failing);
     this.timers = deps.timers ?? realTimers;
+  }
+
+  private scheduleOf(): GuardSchedule {
+    this.schedule ??= new GuardSchedule(this.deps.guards, this.now(), this.deps.saved?.next);
+    return this.schedule;
+  }
+
+  /** Due times and streaks to carry into the next slice. */
+  saved(): GuardState {
+    return { next: this.scheduleOf().saved(), failing: this.tracker.saved() };
+  }
+
+  /** When the next `during` check is due (epoch ms); undefined without `during` guards. */
+  nextCheckAt(): number | undefined {
+    return this.scheduleOf().nextAt();
+  }
+
+  /** Runs the `during` checks due now (a slice resumed for them), before anything else; `onTrip` as in `watch`. */
+  async checkDue(onTrip: (trip: GuardTrip) => Promise<void>): Promise<void> {
+    this.scheduleOf();
+    await this.tick(onTrip);
   }
 
   private now(): number {
@@ -67,7 +90,8 @@ export class GuardMonitor {
 
   /** Starts checking `during` guards; `onTrip` is awaited once, for the first trip. */
   watch(onTrip: (trip: GuardTrip) => Promise<void>): void {
-    this.schedule = new GuardSchedule(this.deps.guards, this.now());
+    if (this.trip) return;
+    this.scheduleOf();
     const arm = (): void => {
       const wait = this.schedule?.msUntilNext(this.now());
       if (this.stopped || wait === undefined) return;
@@ -88,8 +112,9 @@ export class GuardMonitor {
       if (this.stopped) return;
       const guard = this.deps.guards[index] as Guard;
       const check = await this.deps.check(guard, index, 'during');
-      schedule.checked(index, this.now());
+      // A check that ends after the watch did is dropped and stays due: the next slice makes it first.
       if (this.stopped) return;
+      schedule.checked(index, this.now());
       const trip = this.tracker.record(index, 'during', check);
       if (trip) {
         this.trip = trip;

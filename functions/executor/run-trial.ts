@@ -25,7 +25,7 @@ import type { JsonObject } from '../domain/types.js';
 import { consoleLogger, type AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { Experiment } from '../domain/experiment.js';
-import type { Guard } from '../domain/guards.js';
+import type { Guard, GuardState } from '../domain/guards.js';
 import type { Clock, ExperimentStore, SafetyMetrics, TrialChanges, TrialStore } from '../ports.js';
 import type { ExecutorSafety } from './safety-checks.js';
 import { guardVerdictLines, TrialGuards } from './trial-guards.js';
@@ -154,10 +154,10 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     return [...(experiment?.guards ?? []), ...(trial.guards ?? [])];
   }
 
-  function trialGuards(trial: TrialState, experiment: ExperimentSnapshot | undefined, params: JsonObject): TrialGuards | undefined {
+  function trialGuards(trial: TrialState, experiment: ExperimentSnapshot | undefined, params: JsonObject, saved?: GuardState): TrialGuards | undefined {
     const guards = guardsFor(trial, experiment);
     if (guards.length === 0) return undefined;
-    return new TrialGuards({ trialId: trial.id, guards, registry, trials, clock, params, paramSecrets: secretsOfParameters(experiment, params), logger, metrics: deps.metrics });
+    return new TrialGuards({ trialId: trial.id, guards, registry, trials, clock, params, paramSecrets: secretsOfParameters(experiment, params), logger, metrics: deps.metrics, saved });
   }
 
   /**
@@ -206,7 +206,10 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     const params = resolveParameters(experiment?.parameters, trial.parameters);
     const started = now();
     // `during` guards are checked while main steps run in this slice; the verdict they change is decided in the slice that ends the main steps.
-    const guards = checkpoint.verdict ? undefined : trialGuards(trial, experiment, params);
+    const guards = checkpoint.verdict ? undefined : trialGuards(trial, experiment, params, checkpoint.guards);
+    // Checks that fell due while the trial was parked (a long wait) come first: a trip stops the trial before its step goes on.
+    await guards?.checkDue();
+    if (guards?.tripped?.stopping) status = 'Stop Initiated';
     const afterMainSteps = async (verdict: Verdict, run: TrialRun): Promise<Verdict> => {
       if (!guards) return verdict;
       await guards.stopWatching();
@@ -237,14 +240,20 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       await guards?.stopWatching();
     }
     if (end.kind === 'final') return finish(trial, run.status, end.verdict, experiment);
-    const parked = await trials.updateRuntime(trial.id, { slice: 'parked', checkpoint, lease_until: leaseUntil(now(), end.resumeAt) });
+    // A parked trial comes back for its next `during` check, with the guards' state, while its main steps go on.
+    const guardCheckAt = guards && !checkpoint.verdict ? guards.nextCheckAt() : undefined;
+    if (guards && !checkpoint.verdict) checkpoint.guards = guards.saved();
+    else delete checkpoint.guards;
+    const resumeAt = Math.min(end.resumeAt, guardCheckAt ?? Number.POSITIVE_INFINITY);
+    const parked = await trials.updateRuntime(trial.id, { slice: 'parked', checkpoint, lease_until: leaseUntil(now(), resumeAt) });
     if (!parked) {
       const current = await trials.getState(trial.id);
       return { outcome: 'skipped', status: current?.status ?? null };
     }
-    logger.info('Trial slice parked', { trialId: trial.id, resumeAt: new Date(end.resumeAt).toISOString(), reason: end.reason });
-    notify(() => observer.sliceParked?.({ trialId: trial.id, resumeAt: end.resumeAt, reason: end.reason, durationMs: now() - started }));
-    return { outcome: 'parked', status: parked.status, resumeAt: end.resumeAt };
+    const reason = resumeAt < end.resumeAt ? `${end.reason}; a guard check is due first` : end.reason;
+    logger.info('Trial slice parked', { trialId: trial.id, resumeAt: new Date(resumeAt).toISOString(), reason });
+    notify(() => observer.sliceParked?.({ trialId: trial.id, resumeAt, reason, durationMs: now() - started }));
+    return { outcome: 'parked', status: parked.status, resumeAt };
   }
 
   async function invalid(trial: TrialState, message: string, experiment?: ExperimentSnapshot): Promise<RunTrialResult | undefined> {

@@ -1,6 +1,6 @@
 import type { AppLogger } from '../app-logger.js';
 import { evaluateExpectations } from '../domain/expectations.js';
-import { describeTrip, intervalMs, type Guard, type GuardCheck, type GuardPhase, type GuardTrip } from '../domain/guards.js';
+import { describeTrip, intervalMs, type Guard, type GuardCheck, type GuardPhase, type GuardState, type GuardTrip } from '../domain/guards.js';
 import { collectSecrets, redact, scrubText } from '../domain/redaction.js';
 import { interpolate } from '../domain/templating.js';
 import type { Experiment } from '../domain/experiment.js';
@@ -28,6 +28,8 @@ export interface TrialGuardsDeps {
   logger: AppLogger;
   metrics?: SafetyMetrics;
   timers?: GuardTimers;
+  /** The guard state the trial's previous slice saved in its checkpoint. */
+  saved?: GuardState;
 }
 
 function isObject(value: Json): value is JsonObject {
@@ -94,7 +96,7 @@ export class TrialGuards {
   private duringStop: boolean | undefined;
 
   constructor(private readonly deps: TrialGuardsDeps) {
-    this.monitor = new GuardMonitor({ guards: deps.guards, check: makeGuardCheck(deps), clock: deps.clock, timers: deps.timers });
+    this.monitor = new GuardMonitor({ guards: deps.guards, check: makeGuardCheck(deps), clock: deps.clock, timers: deps.timers, saved: deps.saved });
   }
 
   /** The `during` trip, if one happened, and whether its stop request was recorded. */
@@ -132,12 +134,29 @@ export class TrialGuards {
     return trip;
   }
 
+  private readonly onDuringTrip = async (trip: GuardTrip): Promise<void> => {
+    this.reported(trip);
+    this.duringStop = await this.requestStop();
+  };
+
   /** Starts the `during` checks. */
   watch(): void {
-    this.monitor.watch(async (trip) => {
-      this.reported(trip);
-      this.duringStop = await this.requestStop();
-    });
+    this.monitor.watch(this.onDuringTrip);
+  }
+
+  /** Makes the `during` checks that fell due while the trial was parked; a trip asks the trial to stop. */
+  checkDue(): Promise<void> {
+    return this.monitor.checkDue(this.onDuringTrip);
+  }
+
+  /** What the next slice needs to go on checking: due times and failure streaks. */
+  saved(): GuardState {
+    return this.monitor.saved();
+  }
+
+  /** When the next `during` check is due (epoch ms): a parked trial comes back by then. */
+  nextCheckAt(): number | undefined {
+    return this.monitor.nextCheckAt();
   }
 
   /** Ends the `during` checks (before the post steps: they always run to the end). */

@@ -46,6 +46,31 @@ describe('GuardTracker (hysteresis)', () => {
   });
 });
 
+describe('GuardTracker across slices', () => {
+  it('carries a streak through its saved state, keeping only the last checks of a long one in detail', () => {
+    const failing = (n: number): GuardCheck => ({ passed: false, at: new Date(START + n * 1000), summary: `503 #${n}` });
+    const first = new GuardTracker([guard({ tolerance: 12 })]);
+    for (let n = 1; n <= 7; n += 1) expect(first.record(0, 'during', failing(n))).toBeUndefined();
+    const saved = JSON.parse(JSON.stringify(first.saved()));
+    expect(saved['0'].count).toBe(7);
+    const second = new GuardTracker([guard({ tolerance: 12 })], saved);
+    for (let n = 8; n <= 11; n += 1) expect(second.record(0, 'during', failing(n))).toBeUndefined();
+    const trip = second.record(0, 'during', failing(12));
+    expect(trip).toMatchObject({ consecutive: 12 });
+    expect(trip?.failures.map((c) => c.summary)).toEqual(['503 #3', '503 #4', '503 #5', '503 #6', '503 #7', '503 #8', '503 #9', '503 #10', '503 #11', '503 #12']);
+    const lines = describeTrip(trip as NonNullable<typeof trip>);
+    expect(lines[0]).toContain('after 12 consecutive failed check(s) (tolerance 12)');
+    expect(lines[1]).toBe('Guard "API healthy" check 3 of 12 at 2024-05-01T12:00:03.000Z failed: 503 #3');
+  });
+
+  it('restores due times, and makes a guard missing from them due one interval after the start', () => {
+    const schedule = new GuardSchedule([guard({ interval_seconds: 5 }), guard({ interval_seconds: 7 })], 100_000, { '0': 42_000 });
+    expect(schedule.saved()).toEqual({ '0': 42_000, '1': 107_000 });
+    expect(schedule.nextAt()).toBe(42_000);
+    expect(schedule.due(50_000)).toEqual([0]);
+  });
+});
+
 describe('GuardSchedule (intervals)', () => {
   it('makes each during guard due one interval after the start, then on every interval mark, skipping marks a slow check missed', () => {
     const schedule = new GuardSchedule([guard({ interval_seconds: 5 }), guard({ interval_seconds: 3 }), guard({ when: ['before'] })], 0);

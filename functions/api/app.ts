@@ -23,7 +23,16 @@ function readBody(event: APIGatewayProxyEvent, maxBytes: number): string | undef
   if (event.body === null || event.body === undefined || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.length > maxBytes) throw new PayloadTooLargeError(`Request body is ${raw.length} bytes; the limit is ${maxBytes} bytes.`);
-  return raw.toString('utf8');
+  return decodeUtf8(raw);
+}
+
+/** The body as text; bytes that are not UTF-8 are refused rather than replaced (U+FFFD would be stored as if sent). */
+function decodeUtf8(raw: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
+  } catch {
+    throw new ValidationError('Request body is not valid UTF-8', [{ path: 'body', message: 'contains bytes that are not UTF-8; send JSON in UTF-8' }]);
+  }
 }
 
 function parseBody(text: string | undefined, operation: CompiledOperation): unknown {

@@ -69,8 +69,19 @@ function jsonBytes(value: Json): number {
  */
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor']);
 
-/** Numbers the store cannot keep, empty keys and reserved keys, anywhere in the body (depth already bounded). */
+/**
+ * A UTF-16 surrogate without its pair (`"\ud800"` is legal JSON) is not a
+ * character: it has no UTF-8 form, so the store cannot keep it as sent.
+ */
+const LONE_SURROGATE = /\p{Cs}/u;
+const NOT_TEXT = 'contains a lone UTF-16 surrogate (\\ud800-\\udfff without its pair), which is not Unicode text';
+
+/** Numbers the store cannot keep, text that is not Unicode, empty keys and reserved keys, anywhere in the body (depth already bounded). */
 function checkValues(value: Json, path: string, errors: FieldError[]): void {
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) errors.push({ path: label(path), message: NOT_TEXT });
+    return;
+  }
   if (typeof value === 'number') {
     const magnitude = Math.abs(value);
     if (!Number.isFinite(value) || magnitude > Number.MAX_SAFE_INTEGER || (magnitude !== 0 && magnitude < MIN_MAGNITUDE)) {
@@ -85,6 +96,7 @@ function checkValues(value: Json, path: string, errors: FieldError[]): void {
   if (isObject(value)) {
     for (const [key, item] of Object.entries(value)) {
       if (key === '') errors.push({ path: label(path), message: 'has an empty key' });
+      if (LONE_SURROGATE.test(key)) errors.push({ path: label(path), message: `has a key that ${NOT_TEXT}` });
       if (RESERVED_KEYS.has(key)) errors.push({ path: child(path, key), message: `"${key}" is a reserved key name and cannot be stored (reserved: ${[...RESERVED_KEYS].join(', ')})` });
       checkValues(item, child(path, key), errors);
     }

@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { isUtf8 } from 'node:buffer';
+import type { Duplex } from 'node:stream';
 
 /** Past this much discarded body after a 413, the connection is cut: nobody sends that much by mistake. */
 const MAX_DISCARDED_BYTES = 16 * 1024 * 1024;
@@ -41,7 +43,45 @@ export function readRequestBody(request: IncomingMessage, limit: number): Promis
     const onEnd = (): void => resolve(Buffer.concat(chunks));
     request.on('data', onData);
     request.on('end', onEnd);
-    request.on('error', reject);
+    request.on('error', (error) => reject(request.readableAborted || request.socket.destroyed ? new ClientGoneError(error.message) : error));
+  });
+}
+
+/** The client closed the connection (or sent a body HTTP cannot frame) before its body was read: there is nobody to answer. */
+export class ClientGoneError extends Error {}
+
+/** Content codings the local server decodes: none (as API Gateway without payload compression). */
+const IDENTITY = new Set(['', 'identity']);
+
+/** Why a body labelled with a content or transfer coding cannot be read, or undefined when it can. */
+export function unsupportedEncoding(request: IncomingMessage): string | undefined {
+  const coding = (request.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (!IDENTITY.has(coding)) return `Content-Encoding ${JSON.stringify(coding.slice(0, 40))} is not supported: send the JSON body uncompressed`;
+  // Node's parser decodes `chunked` only; any other transfer coding would reach the API still encoded.
+  const transfer = (request.headers['transfer-encoding'] ?? '').toLowerCase().split(',').map((t) => t.trim()).filter((t) => t !== '' && t !== 'chunked');
+  if (transfer.length > 0) return `Transfer-Encoding ${JSON.stringify(transfer.join(', ').slice(0, 40))} is not supported: send the body plain or chunked`;
+  return undefined;
+}
+
+/** Node's HTTP parser errors, as answers in the API's error shape. */
+const CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'Request headers are too large.'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'Chunk extensions are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request was not received in time.'],
+};
+
+/**
+ * A request HTTP cannot parse (a malformed chunk, both Content-Length and
+ * Transfer-Encoding, a bad Content-Length, oversized headers) is answered 4xx
+ * with `{ "message" }` like every other refusal, then the connection is closed
+ * (the rest of the stream cannot be trusted). Node's default answers a bare 400.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    const [status, reason, message] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'Bad Request', `The request is not valid HTTP/1.1 (${error.code ?? 'parse error'}).`];
+    const body = JSON.stringify({ message });
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
   });
 }
 
@@ -74,8 +114,9 @@ export function toApiGatewayEvent(request: IncomingMessage, body: Buffer): APIGa
     multiValueQueryStringParameters: hasQuery ? multiQuery : null,
     pathParameters: null,
     stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
+    // Bytes that are not UTF-8 go on as they are (base64, as API Gateway passes binary): the handler refuses them.
+    body: body.length > 0 ? (isUtf8(body) ? body.toString('utf8') : body.toString('base64')) : null,
+    isBase64Encoded: body.length > 0 && !isUtf8(body),
     requestContext: {
       accountId: 'local',
       apiId: 'local',

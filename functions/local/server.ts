@@ -35,7 +35,7 @@ import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialFinishedObserver, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
-import { localContext, readRequestBody, toApiGatewayEvent, writeHead, writeResult } from './http-adapter.js';
+import { answerClientErrors, ClientGoneError, localContext, readRequestBody, toApiGatewayEvent, unsupportedEncoding, writeHead, writeResult } from './http-adapter.js';
 
 const DOCS_ASSETS_PREFIX = '/docs/assets/';
 /** Prometheus scrape endpoint (local mode only; on AWS the same metrics go to CloudWatch). */
@@ -240,6 +240,11 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
           response.writeHead(200, { 'Content-Type': ASSET_TYPES[path.extname(name)] ?? 'application/octet-stream', 'Cache-Control': 'max-age=3600' });
           return response.end(content);
         }
+        const encoding = unsupportedEncoding(request);
+        if (encoding !== undefined) {
+          request.resume();
+          return writeResult(response, { statusCode: 415, headers: { 'Content-Type': 'application/json', Connection: 'close' }, body: JSON.stringify({ message: encoding }) });
+        }
         const body = await readRequestBody(request, DEFAULT_MAX_BODY_BYTES);
         if (body === undefined) {
           const message = `Request body is larger than ${DEFAULT_MAX_BODY_BYTES} bytes, the limit.`;
@@ -252,11 +257,13 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
         }
         reply(await handler(event, localContext('kallisti-local-api', 30_000)));
       } catch (error) {
+        if (error instanceof ClientGoneError) return logger.info(`${request.method ?? 'GET'} ${request.url ?? '/'}: the client closed the connection before sending its whole body`);
         logger.error('Local server failure', { error: String(error) });
         if (!response.headersSent) writeResult(response, { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: 'Internal server error' }) });
       }
     })();
   });
+  answerClientErrors(server);
   /** One line per request (a Prometheus scrape every few seconds would only be noise). */
   function logRequest(method: string, url: string, status: number, ms: number): void {
     const pathname = new URL(url, 'http://localhost').pathname;

@@ -1,7 +1,7 @@
-import http from 'node:http';
 import { DEFAULT_MAX_BODY_BYTES } from '../../functions/api/app.js';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
+import { sendChunks } from '../support/http-wire.js';
 
 /** The 256 KiB body limit of openapi.json, through the real local server: 413 without buffering the rest. */
 const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -12,34 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-interface Answer {
-  status: number;
-  body: string;
-}
-
-/** Sends `chunks` one by one; with `chunked` no Content-Length is declared (Transfer-Encoding: chunked). */
-function send(chunks: Buffer[], chunked: boolean): Promise<Answer> {
-  const url = new URL('/experiment', server.url);
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...(chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': String(total) }) };
-  return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', headers, agent: false }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (d: string) => (body += d));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-    });
-    // The server may answer and close before every chunk is written; the answer is what counts.
-    request.on('error', reject);
-    const write = (i: number): void => {
-      if (i === chunks.length) return void request.end();
-      if (request.destroyed) return;
-      if (request.write(chunks[i] as Buffer)) setImmediate(() => write(i + 1));
-      else request.once('drain', () => write(i + 1));
-    };
-    write(0);
-  });
-}
+const send = (chunks: Buffer[], chunked: boolean) => sendChunks(server.url, { method: 'POST', path: '/experiment', chunks, chunked });
 
 const experiment = JSON.stringify({ name: 'padded', steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }] });
 const padded = (bytes: number): Buffer => Buffer.from(experiment + ' '.repeat(bytes - experiment.length));

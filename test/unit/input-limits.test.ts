@@ -59,6 +59,15 @@ describe('inputLimitErrors', () => {
     expect(inputLimitErrors({ steps: [step({ url: 'x', headers: { '': 'v' } })] })).toEqual([{ path: 'steps[0].where.headers', message: 'has an empty key' }]);
   });
 
+  it('names text that is not Unicode (a lone surrogate) in values and keys, and accepts surrogate pairs', () => {
+    expect(inputLimitErrors({ name: 'a\ud800', parameters: { list: ['\udfff'] }, metadata: { ['k\udc00']: 1 } })).toEqual([
+      { path: 'name', message: expect.stringContaining('lone UTF-16 surrogate') },
+      { path: 'parameters.list[0]', message: expect.stringContaining('lone UTF-16 surrogate') },
+      { path: 'metadata', message: expect.stringMatching(/^has a key that contains a lone UTF-16 surrogate/) },
+    ]);
+    expect(inputLimitErrors({ name: '😀 \ud83d\ude00', metadata: { '👩‍👩‍👧': 'x' } })).toEqual([]);
+  });
+
   it('caps the number of errors it reports', () => {
     expect(inputLimitErrors({ parameters: { list: Array.from({ length: 500 }, () => 1e20) } })).toHaveLength(50);
   });

@@ -250,12 +250,12 @@ describe('hostile requests through the local server', () => {
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(oddKey, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 16 }), async (keys, cuts) => {
         const metadata = Object.fromEntries(keys.map((key, i) => [key, { [key]: i }]));
-        const text = Buffer.from(JSON.stringify({ name: 'odd keys', metadata, parameters: metadata, steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }] }));
+        // Metadata, not parameters: a parameter named like a secret (`key`, `token`) is shown masked.
+        const text = Buffer.from(JSON.stringify({ name: 'odd keys', metadata, steps: [{ step: 'w', do: 'cm.wait', where: { time_in_seconds: 1 } }] }));
         const created = await sendChunks(local.server.url, { method: 'POST', path: '/experiment', chunks: splitAt(text, cuts.map((c) => c % text.length)), chunked: true });
         if (created.status !== 201) throw new Error(`${text.toString().slice(0, 200)} answered ${created.status}: ${created.body}`);
         const read = (await local.call('GET', `/experiment/${String((JSON.parse(created.body) as Body)['id'])}`)).body as Body;
         expect(read['metadata']).toEqual(metadata);
-        expect(read['parameters']).toEqual(metadata);
       }),
       { numRuns: RUNS.roundTrip },
     );

@@ -16,6 +16,7 @@ import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import { Reconciler } from './reconciler.js';
 import { Scheduling, type ScheduleAction } from './scheduling.js';
 import type { KallistiSettings } from './settings.js';
+import { defaultSecretPrefix, grantStepSecrets } from './step-secrets.js';
 import { TrialNotifications } from './trial-notifications.js';
 import { TrialQueue, WORKER_TIMEOUT } from './trial-queue.js';
 
@@ -126,6 +127,9 @@ export class KallistiStack extends Stack {
       // The API checks role_arn against the same list when an experiment is saved.
       for (const fn of [api, worker]) fn.addEnvironment('KALLISTI_AWS_ROLE_ARNS', settings.assumeRoleArns.join(','));
     }
+
+    // Step credentials may reference secrets and SSM parameters under one prefix, which the worker alone may read.
+    grantStepSecrets(this, worker, settings.secretPrefix ?? defaultSecretPrefix(settings.stage));
 
     // Trial-finished events: whichever function ends a trial (the worker's runs, the API's stops of trials
     // not yet started) puts them on the default event bus; a rule emails them to the /notification list.

@@ -40,6 +40,8 @@ export interface KallistiSettings {
   chaosResourceTag: { key: string; value: string } | undefined;
   /** Roles AWS steps may assume with `role_arn` (assumeRoleArns, comma-separated; default none). */
   assumeRoleArns: string[];
+  /** Names of the secrets and SSM parameters step credentials may reference (secretPrefix; default `kallisti/<stage>/`). */
+  secretPrefix?: string;
 }
 
 /** The tag destructive AWS actions require unless the deployment chooses another (or none). */
@@ -147,6 +149,16 @@ function chaosResourceTag(read: ContextReader): { key: string; value: string } |
   return { key, value };
 }
 
+// Characters both Secrets Manager names and SSM parameter paths allow; it ends with "/" so that no sibling name (kallisti/dev-other) matches.
+const SECRET_PREFIX = /^\/?[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\/$/;
+
+function secretPrefix(read: ContextReader): string | undefined {
+  const value = text(read, 'secretPrefix');
+  if (value === undefined) return undefined;
+  if (!SECRET_PREFIX.test(value) || value.length > 256) throw new Error(`Context secretPrefix must be a path of names ending in "/" (e.g. kallisti/prod/), got "${value}"`);
+  return value;
+}
+
 function roleArns(read: ContextReader): string[] {
   const raw = text(read, 'assumeRoleArns');
   const arns = (raw ?? '')
@@ -228,6 +240,8 @@ export function readSettings(read: ContextReader): KallistiSettings {
     chaosResourceTag: chaosResourceTag(read),
     assumeRoleArns: roleArns(read),
   };
+  const prefix = secretPrefix(read);
+  if (prefix !== undefined) settings.secretPrefix = prefix;
   if (alarmEmail !== undefined) settings.alarmEmail = alarmEmail;
   if (egressAllow !== undefined) settings.egressAllow = egressAllow;
   if (alarmTopicArn !== undefined) settings.alarmTopicArn = alarmTopicArn;

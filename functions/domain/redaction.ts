@@ -7,8 +7,15 @@ export const REDACTED = '***';
 /** Headers that carry credentials whatever their name says. */
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 const SECRET_WORDS = /password|secret|token|key/i;
-/** Only `type` (basic / bearer) of an `authentication` object is safe to show. */
-const AUTHENTICATION_KEY = 'authentication';
+/**
+ * Only `type` of an `authentication` object (basic / bearer / oauth2_token) or of a
+ * `credentials` object (Kallisti's ENV_VAR_USERNAME_PASSWORD…, or a secretsmanager /
+ * ssm reference) is safe to show: the rest names or holds what unlocks a system.
+ */
+const AUTHENTICATION_KEYS = new Set(['authentication', 'credentials']);
+const isAuthenticationKey = (key: string): boolean => AUTHENTICATION_KEYS.has(key.toLowerCase());
+/** Fields of those objects that name or locate a credential without being one (see collectSecrets). */
+const NOT_SECRET_AUTH_FIELDS = new Set(['url', 'resource', 'token_key', 'id', 'key', 'username_key', 'password_key', 'token_path']);
 const AUTHENTICATION_VISIBLE = new Set(['type']);
 /** Shorter strings are not scrubbed out of free text: they would mangle ordinary words. */
 const MIN_SCRUB_LENGTH = 3;
@@ -29,7 +36,7 @@ export function redact(value: Json): Json {
   const out: { [key: string]: Json } = {};
   for (const [key, item] of Object.entries(value)) {
     if (isSecretKey(key)) out[key] = hide(item);
-    else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(item)) out[key] = redactAuthentication(item);
+    else if (isAuthenticationKey(key) && isObject(item)) out[key] = redactAuthentication(item);
     else out[key] = redact(item);
   }
   return out;
@@ -67,14 +74,23 @@ export function collectSecrets(value: Json): string[] {
       Object.values(item).forEach(addAll);
     }
   };
+  // Views hide all of an authentication or credentials object but its type; free text is scrubbed only of
+  // what holds a secret, not of names and addresses (a token URL, a client id, a secret's name stay readable).
+  const addAuthenticationValues = (auth: { [key: string]: Json }): void => {
+    for (const [authKey, authValue] of Object.entries(auth)) {
+      if (AUTHENTICATION_VISIBLE.has(authKey) || NOT_SECRET_AUTH_FIELDS.has(authKey)) continue;
+      if (isObject(authValue)) addAuthenticationValues(authValue);
+      else addAll(authValue);
+    }
+  };
   const walk = (item: Json): void => {
     if (Array.isArray(item)) {
       item.forEach(walk);
     } else if (isObject(item)) {
       for (const [key, child] of Object.entries(item)) {
         if (isSecretKey(key)) addAll(child);
-        else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(child)) {
-          for (const [authKey, authValue] of Object.entries(child)) if (!AUTHENTICATION_VISIBLE.has(authKey)) addAll(authValue);
+        else if (isAuthenticationKey(key) && isObject(child)) {
+          addAuthenticationValues(child);
           // What the step actually sends for basic authentication, in case a server echoes it back.
           const { username, password } = child;
           if (typeof username === 'string' || typeof password === 'string') addAll(Buffer.from(`${username ?? ''}:${password ?? ''}`).toString('base64'));
@@ -102,7 +118,7 @@ function visitSecretPositions(value: Json, visit: (secretValue: Json) => void): 
   } else if (isObject(value)) {
     for (const [key, child] of Object.entries(value)) {
       if (isSecretKey(key)) visit(child);
-      else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(child)) {
+      else if (isAuthenticationKey(key) && isObject(child)) {
         for (const [authKey, authValue] of Object.entries(child)) if (!AUTHENTICATION_VISIBLE.has(authKey)) visit(authValue);
       } else visitSecretPositions(child, visit);
     }
@@ -177,7 +193,7 @@ export function maskWhere(where: JsonObject): JsonObject {
     const out: { [key: string]: Json } = {};
     for (const [key, item] of Object.entries(value)) {
       if (isSecretKey(key)) out[key] = isTemplate(item) ? item : maskUnlessTemplate(item);
-      else if (key.toLowerCase() === AUTHENTICATION_KEY && isObject(item)) {
+      else if (isAuthenticationKey(key) && isObject(item)) {
         const auth: { [key: string]: Json } = {};
         for (const [authKey, authValue] of Object.entries(item)) {
           auth[authKey] = AUTHENTICATION_VISIBLE.has(authKey) && typeof authValue === 'string' ? authValue : maskUnlessTemplate(authValue);

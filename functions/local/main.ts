@@ -6,6 +6,7 @@ import { createLogger, type AppLogger } from '../logging.js';
 import { EgressConfigError, egressPolicyFromEnv } from '../net/egress.js';
 import { setEgressPolicy } from '../net/guarded-request.js';
 import { infoFromEnv } from '../api/info.js';
+import { lazySecretSource, policyFromEnv, setCredentialPolicy } from '../modules/cm/credentials.js';
 import { LocalStartError, startLocalServer, type LocalServer } from './server.js';
 import { createTerminalLogger, InvalidLogLevelError, parseLevel } from './terminal-logger.js';
 
@@ -48,6 +49,13 @@ try {
   process.exit(1);
 }
 if (auth.mode === 'jwt') await auth.authenticator.hydrate().catch((error: unknown) => console.warn(`Could not load the signing keys yet (${String(error)}); they are fetched again on the first request.`));
+
+// Step credentials, as in the worker: allow-listed environment variables, token files under
+// KALLISTI_CREDENTIAL_FILE_DIR, and AWS secrets under KALLISTI_SECRET_PREFIX (read with this machine's AWS credentials).
+const secretPrefix = process.env['KALLISTI_SECRET_PREFIX'];
+setCredentialPolicy(
+  policyFromEnv(process.env, secretPrefix ? lazySecretSource(async () => (await import('../adapters/secrets/aws-secret-source.js')).createAwsSecretSource(secretPrefix)) : undefined),
+);
 
 const trialWebhookUrl = optional(process.env, 'KALLISTI_TRIAL_WEBHOOK_URL', '');
 if (trialWebhookUrl && !/^https?:\/\//i.test(trialWebhookUrl)) {

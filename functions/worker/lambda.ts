@@ -22,6 +22,7 @@ import { combineObservers } from '../observability/trial-observer.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { systemClock, uuidIds } from '../system.js';
 import { lazyTrialFinishedObserver, publishFinishedTrials } from '../use-cases/trial-observers.js';
+import { lazySecretSource, policyFromEnv, setCredentialPolicy } from '../modules/cm/credentials.js';
 import { makeWorkerHandler } from './handler.js';
 
 // Built once per container: the worker consumes the FIFO queue one message at a time.
@@ -59,6 +60,13 @@ const schedulerConfig = {
   clock: systemClock,
 };
 const cloud = lazyCloudScheduler(async () => (await import('../adapters/scheduler/eventbridge-scheduler.js')).createEventBridgeCloudScheduler(schedulerConfig));
+
+// Step credentials: allow-listed environment variables, and secrets / parameters under KALLISTI_SECRET_PREFIX
+// (the role may read nothing else), read with the first step that names one.
+const secretPrefix = env['KALLISTI_SECRET_PREFIX'];
+setCredentialPolicy(
+  policyFromEnv(env, secretPrefix ? lazySecretSource(async () => (await import('../adapters/secrets/aws-secret-source.js')).createAwsSecretSource(secretPrefix)) : undefined),
+);
 
 // Hands parked trials back and backs off failed messages (ChangeMessageVisibility on the receipt).
 const queue = createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL'));

@@ -51,6 +51,8 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       `kallisti-dev/ApiFunction/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
       'kallisti-dev/ApiFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/kallisti-dev/*]',
       'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/kallisti-dev/*]',
+      'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:kallisti/dev/*]',
+      'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/kallisti/dev/*]',
       'kallisti-dev/Reconciler/Function/Function: AwsSolutions-L1',
       'kallisti-dev/Reconciler/Function/Role: AwsSolutions-IAM5[Resource::*]',
       `kallisti-dev/Reconciler/Function/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
@@ -70,7 +72,11 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     for (const reason of found.values()) expect(reason.length).toBeGreaterThan(40);
 
     const extra = [...acknowledgments(full.app).keys()].filter(
-      (k) => !k.includes('index/*') && !k.includes('schedule/kallisti-prod') && !k.startsWith('kallisti-prod/WorkerChaos/') && !expected.includes(k.replace('kallisti-prod', 'kallisti-dev')),
+      (k) =>
+        !k.includes('index/*') &&
+        !k.includes('schedule/kallisti-prod') &&
+        !k.startsWith('kallisti-prod/WorkerChaos/') &&
+        !expected.includes(k.replace('kallisti-prod', 'kallisti-dev').replace(/kallisti\/prod\//, 'kallisti/dev/')),
     );
     // The API's IAM5[Resource::*] (sns:Unsubscribe) is in every stack; tracing adds X-Ray's to the worker.
     expect(extra.sort()).toEqual(['kallisti-prod/Alarms/Topic: AwsSolutions-SNS2', 'kallisti-prod/WorkerFunction/Role: AwsSolutions-IAM5[Resource::*]']);

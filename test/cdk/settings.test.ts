@@ -63,6 +63,14 @@ describe('readSettings', () => {
     expect(() => read(context)).toThrow(message);
   });
 
+  it('reads the prefix of step-credential secrets (a path ending in "/"), absent unless given', () => {
+    expect(read({}).secretPrefix).toBeUndefined();
+    expect(read({ secretPrefix: 'chaos/prod/' }).secretPrefix).toBe('chaos/prod/');
+    expect(read({ secretPrefix: '/chaos/prod/' }).secretPrefix).toBe('/chaos/prod/');
+    // Without the final "/" a sibling (chaos/prod-other) would match too; "*" would widen the IAM grant.
+    for (const bad of ['chaos/prod', 'chaos/*/', '/', 'a b/']) expect(() => read({ secretPrefix: bad })).toThrow('Context secretPrefix must be a path of names ending in "/"');
+  });
+
   it('names the stack after the stage', () => {
     expect(stackName('dev')).toBe('kallisti-dev');
   });

@@ -27,6 +27,7 @@ beforeAll(() => {
     throttleBurstLimit: '40',
     gatewayBodyValidation: 'true',
     retain: 'false',
+    secretPrefix: 'chaos/prod-creds/',
   });
 });
 
@@ -211,6 +212,7 @@ describe('KallistiStack', () => {
         KALLISTI_TABLE: { Ref: table },
         KALLISTI_SCHEDULE_GROUP: 'kallisti-dev',
         KALLISTI_EVENT_BUS_NAME: 'default',
+        KALLISTI_SECRET_PREFIX: 'kallisti/dev/',
         POWERTOOLS_SERVICE_NAME: 'kallisti-dev',
         POWERTOOLS_METRICS_NAMESPACE: 'Kallisti',
         KALLISTI_AWS_MODULES: 'on',
@@ -296,6 +298,23 @@ describe('KallistiStack', () => {
       const { apiRole, workerRole } = ids(defaults);
       const granted = (role: string) => [...new Set(roleStatements(defaults.template, role).flatMap(actions))].filter((a) => !AWS_STEP_ACTION.test(a)).sort();
       expect([granted(apiRole), granted(workerRole)]).toEqual([EXPECTED_ACTIONS.api, EXPECTED_ACTIONS.worker]);
+    });
+
+    it('lets the worker alone read step-credential secrets and parameters, under the stage\u2019s prefix only, and tells it the prefix', () => {
+      const { apiRole, workerRole } = ids(defaults);
+      const arn = (service: string, resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:${service}:`, { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, resource]] });
+      const reads = (role: string, s: Synthesized = defaults) => roleStatements(s.template, role).filter((st) => actions(st).some((a) => a === 'secretsmanager:GetSecretValue' || a === 'ssm:GetParameter'));
+      expect(reads(workerRole)).toEqual([
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: arn('secretsmanager', ':secret:kallisti/dev/*') },
+        { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: arn('ssm', ':parameter/kallisti/dev/*') },
+      ]);
+      expect(reads(apiRole)).toEqual([]);
+      expect(allStatements(defaults).flatMap(actions).filter((a) => a.startsWith('secretsmanager:') || a === 'ssm:GetParameters' || a === 'ssm:GetParametersByPath')).toEqual(['secretsmanager:GetSecretValue']);
+      const env = (props(defaults, 'AWS::Lambda::Function', 'WorkerFunction')['Environment'] as { Variables: Record<string, unknown> }).Variables;
+      expect(env['KALLISTI_SECRET_PREFIX']).toBe('kallisti/dev/');
+      // The full stack chooses its own prefix (context secretPrefix).
+      expect(JSON.stringify(reads(ids(full).workerRole, full))).toContain(':secret:chaos/prod-creds/*');
+      expect(JSON.stringify(reads(ids(full).workerRole, full))).toContain(':parameter/chaos/prod-creds/*');
     });
 
     it('attaches no managed policy to the function roles (logs go to their own log group only)', () => {
@@ -571,6 +590,7 @@ const EXPECTED_ACTIONS = {
     'logs:PutLogEvents',
     'scheduler:CreateSchedule',
     'scheduler:DeleteSchedule',
+    'secretsmanager:GetSecretValue',
     'sqs:ChangeMessageVisibility',
     'sqs:DeleteMessage',
     'sqs:GetQueueAttributes',

@@ -97,3 +97,21 @@ describe('the view rule', () => {
     expect(keepMasked({ token: 'new' }, stored, view)).toEqual({ token: 'new' });
   });
 });
+
+describe('step credentials (Kallisti credentials, secret references, oauth2_token)', () => {
+  const where = {
+    url: 'https://api.example.com/orders',
+    credentials: { type: 'secretsmanager', id: 'kallisti/dev/orders', key: 'password' },
+    authentication: { type: 'oauth2_token', url: 'https://id.example.com/token', client: { id: 'kallisti', secret: 'client-secret-1' }, credentials: { type: 'ENV_VAR_USERNAME_PASSWORD', username_key: 'SVC_USER', password_key: 'SVC_PASS' }, resource: 'api://x' },
+  };
+
+  it('views and records show only the type of a credentials or authentication object', () => {
+    const shown = { url: 'https://api.example.com/orders', credentials: { type: 'secretsmanager', id: '***', key: '***' }, authentication: { type: 'oauth2_token', url: '***', client: '***', credentials: '***', resource: '***' } };
+    expect(redact(where)).toEqual(shown);
+    expect(maskWhere(where)).toEqual({ ...shown, authentication: { ...shown.authentication, client: { id: '***', secret: '***' }, credentials: { type: '***', username_key: '***', password_key: '***' } } });
+  });
+
+  it('scrubs free text of the client secret, not of names and addresses (token URL, client id, secret name, variable names)', () => {
+    expect(collectSecrets(where)).toEqual(['client-secret-1']);
+  });
+});

@@ -1,7 +1,10 @@
 import type http from 'node:http';
 import type { Json, JsonObject } from '../../domain/types.js';
+import { scrubJson, scrubText } from '../../domain/redaction.js';
 import { StepFailedError, type StepContext } from '../types.js';
 import { EgressRefusedError, guardedRequest, RedirectError, type GuardedResponse } from '../../net/guarded-request.js';
+import { credentialSchema } from './credentials.js';
+import { authenticationSchema, resolveAuthentication } from './step-auth.js';
 
 const DEFAULT_TIMEOUT_SECONDS = 30;
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -15,17 +18,9 @@ export const httpWhereSchema = {
     method: { type: 'string', enum: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'get', 'head', 'post', 'put', 'patch', 'delete', 'options'] },
     request_body: {},
     headers: { type: 'object', additionalProperties: { type: 'string', maxLength: 8192 }, maxProperties: 50 },
-    authentication: {
-      type: 'object',
-      required: ['type'],
-      properties: {
-        type: { type: 'string', enum: ['basic', 'bearer'] },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        token: { type: 'string' },
-      },
-      additionalProperties: false,
-    },
+    authentication: authenticationSchema,
+    /** Kallisti's step-level credential (used by basic, bearer and oauth2_token when they name none). */
+    credentials: credentialSchema,
     timeout: { type: 'number', exclusiveMinimum: 0, maximum: 900 },
   },
 } as const;
@@ -42,14 +37,9 @@ export interface HttpOutput extends JsonObject {
 export { setEgressPolicy as setHttpPolicy } from '../../net/guarded-request.js';
 export type { EgressPolicy as HttpPolicy, HostResolver } from '../../net/egress.js';
 
-function buildHeaders(where: JsonObject): Record<string, string> {
+function buildHeaders(where: JsonObject, authorization: string | undefined): Record<string, string> {
   const headers: Record<string, string> = { ...((where['headers'] as Record<string, string> | undefined) ?? {}) };
-  const auth = where['authentication'] as { type: string; username?: string; password?: string; token?: string } | undefined;
-  if (auth?.type === 'basic') {
-    headers['Authorization'] = `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}`;
-  } else if (auth?.type === 'bearer') {
-    headers['Authorization'] = `Bearer ${auth.token ?? ''}`;
-  }
+  if (authorization !== undefined) headers['Authorization'] = authorization;
   return headers;
 }
 
@@ -88,11 +78,28 @@ export interface HttpOptions {
   verifyTls?: boolean;
 }
 
-/** Performs the request of an http step, following at most MAX_REDIRECTS (5) redirects, under the egress policy. */
+/**
+ * Performs the request of an http step, following at most MAX_REDIRECTS (5) redirects, under the egress policy.
+ * Credentials it resolves (a referenced secret, an OAuth2 token) are not in `where`, so the executor cannot
+ * scrub them: they are scrubbed here from everything the step returns or throws, whatever the server echoes.
+ */
 export async function performHttp(where: JsonObject, context: StepContext, options: HttpOptions = {}): Promise<HttpOutput> {
+  // The token request of oauth2_token goes through this same guarded path (it has no authentication of its own).
+  const auth = await resolveAuthentication(where, (tokenWhere, tokenContext) => performHttp(tokenWhere, tokenContext, options), context);
+  const secrets = [...new Set(auth.secrets)].sort((a, b) => b.length - a.length);
+  try {
+    const output = await send(where, context, options, auth.authorization);
+    return secrets.length === 0 ? output : (scrubJson(output, secrets) as HttpOutput);
+  } catch (error) {
+    if (secrets.length > 0 && error instanceof StepFailedError) throw new StepFailedError(scrubText(error.message, secrets), error.output === undefined ? undefined : scrubJson(error.output, secrets), error.kind);
+    throw error;
+  }
+}
+
+async function send(where: JsonObject, context: StepContext, options: HttpOptions, authorization: string | undefined): Promise<HttpOutput> {
   const method = String(where['method'] ?? 'GET').toUpperCase();
   const timeoutSeconds = typeof where['timeout'] === 'number' ? where['timeout'] : DEFAULT_TIMEOUT_SECONDS;
-  const headers = buildHeaders(where);
+  const headers = buildHeaders(where, authorization);
   const body = encodeBody(where['request_body'], headers);
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutSeconds * 1000)]);
 

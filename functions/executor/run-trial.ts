@@ -150,6 +150,31 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     }
   }
 
+  /**
+   * A halt engaged while the trial runs stops it, as the halt's own sweep does (which may
+   * have missed it: it had not started yet, or the sweep's write failed). Asked when a
+   * parked trial comes back and between its main steps; a halt that applies moves it to
+   * `Stop Initiated`. Best effort: a failed read lets the trial go on to the next check.
+   */
+  async function stoppedByHalt(trial: TrialState, stored: { experiment?: Experiment | undefined; read?: boolean }): Promise<boolean> {
+    if (!deps.safety) return false;
+    try {
+      if (!stored.read) stored.experiment = await storedExperiment(trial);
+      stored.read = true;
+      const note = await deps.safety.haltNote(asTrial(trial), stored.experiment);
+      if (!note) return false;
+      const moved = await trials.transition(trial.id, ['In Progress'], 'Stop Initiated');
+      if (moved) {
+        deps.metrics?.increment('TrialStoppedByHalt', { source: 'worker' });
+        logger.warn('Trial stopped by a halt found by the worker', { trialId: trial.id, halt: note });
+      }
+      return true;
+    } catch (error) {
+      logger.warn('Could not check the halts for a running trial', { trialId: trial.id, error: messageOf(error) });
+      return false;
+    }
+  }
+
   function guardsFor(trial: TrialState, experiment: ExperimentSnapshot | undefined): Guard[] {
     return [...(experiment?.guards ?? []), ...(trial.guards ?? [])];
   }
@@ -210,6 +235,11 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     // Checks that fell due while the trial was parked (a long wait) come first: a trip stops the trial before its step goes on.
     await guards?.checkDue();
     if (guards?.tripped?.stopping) status = 'Stop Initiated';
+    const stored: { experiment?: Experiment; read?: boolean } = {};
+    const mustStop = (): Promise<boolean> => stoppedByHalt(trial, stored);
+    // A slice that goes on from a checkpoint (not the first): a halt engaged while the trial was parked stops it now.
+    const resumed = checkpoint.phase !== 'pre_steps' || checkpoint.index > 0 || checkpoint.step_state !== undefined;
+    if (!checkpoint.verdict && status === 'In Progress' && resumed && (await mustStop())) status = 'Stop Initiated';
     const afterMainSteps = async (verdict: Verdict, run: TrialRun): Promise<Verdict> => {
       if (!guards) return verdict;
       await guards.stopWatching();
@@ -226,6 +256,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       yieldSignal: options.yieldSignal ?? new AbortController().signal,
       mainStepsEndOfLife: mainStepsEndOfLife(trial.created_at, postStepsReserveMs(registry, experiment, params)),
       afterMainSteps,
+      mustStop,
     });
     let end;
     guards?.watch();

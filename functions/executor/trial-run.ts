@@ -49,6 +49,8 @@ export interface SliceLimits {
   /** Main steps do not start after this (the trial's end of life less what post steps need). */
   mainStepsEndOfLife: number;
   afterMainSteps?: AfterMainSteps;
+  /** Asked before each main step after the first of the slice: true when the trial must stop (a halt now applies to it). */
+  mustStop?: () => Promise<boolean>;
 }
 
 const MAIN_PHASES = ['pre_steps', 'steps'] as const;
@@ -162,6 +164,7 @@ export class TrialRun {
         const resuming = this.checkpoint.step_state !== undefined;
         // A stop request that landed while the previous step ran: one small read per main step.
         if (!this.stopRequested && this.callsThisSlice > 0) await this.refreshStatus();
+        if (!this.stopRequested && this.callsThisSlice > 0 && (await this.limits.mustStop?.())) this.status = 'Stop Initiated';
         if (this.stopRequested) {
           if (resuming) {
             await this.endSuspended(phase, index, step, this.log.error('Stopped: a stop was requested while the step waited.'));

@@ -5,7 +5,7 @@ import { haltView, isHaltActive, type Halt, type HaltView } from '../domain/safe
 import { freezeInputErrors, haltInputErrors, normaliseInstant, scopeOf, type FreezeInput, type HaltInput } from '../domain/safety/inputs.js';
 import { inScope } from '../domain/safety/scope.js';
 import type { JsonObject } from '../domain/types.js';
-import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, SafetyMetrics, SafetyStore, TrialStore } from '../ports.js';
+import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest, SafetyMetrics, SafetyStore, TrialQueue, TrialStore } from '../ports.js';
 
 export interface SafetyDeps {
   safety: SafetyStore;
@@ -15,6 +15,8 @@ export interface SafetyDeps {
   ids: IdGenerator;
   logger?: AppLogger;
   metrics?: SafetyMetrics;
+  /** Wakes a stopped trial parked in the queue (a long wait), so its post steps run within seconds. */
+  queue?: Pick<TrialQueue, 'wake'>;
 }
 
 const SWEEP_PAGE = 100;
@@ -27,6 +29,15 @@ export function makeSafetyUseCases(deps: SafetyDeps) {
    * `Stop Initiated` a user's stop request sets: the worker ends the main steps,
    * runs the post steps and ends the trial `Stopped`. Returns the trials asked.
    */
+  /** Best effort: a trial not woken stops when its parked message comes back (by its next guard check or wait end). */
+  async function wake(trialId: string, receipt: string | undefined): Promise<void> {
+    try {
+      await deps.queue?.wake(trialId, receipt);
+    } catch (error) {
+      logger?.warn('Could not wake a parked trial stopped by a halt; it stops when its message comes back', { trialId, error: String(error) });
+    }
+  }
+
   async function stopTrialsUnder(halt: Halt): Promise<string[]> {
     const stopped: string[] = [];
     const labelsOf = new Map<string, JsonObject | undefined>();
@@ -42,6 +53,7 @@ export function makeSafetyUseCases(deps: SafetyDeps) {
             stopped.push(trial.id);
             metrics?.increment('TrialStoppedByHalt');
             logger?.warn('Trial stopped by a halt', { haltId: halt.id, trialId: trial.id, previousStatus: trial.status });
+            if (moved.runtime?.slice === 'parked') await wake(moved.id, moved.runtime.receipt);
           }
         } catch (error) {
           // One trial's failure must not leave the others running; the worker's own check still refuses to start a halted trial.

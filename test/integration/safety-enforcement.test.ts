@@ -10,9 +10,11 @@ import { makeRunTrial } from '../../functions/executor/run-trial.js';
 import { makeExecutorSafety } from '../../functions/executor/safety-checks.js';
 import { SafetyCounters } from '../../functions/metrics/safety-counters.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
-import type { ScheduleFiring } from '../../functions/ports.js';
+import type { StepModule } from '../../functions/modules/types.js';
+import type { Caller, ScheduleFiring } from '../../functions/ports.js';
 import { makeFireSchedule } from '../../functions/use-cases/fire-schedule.js';
 import { makeSafetyGate } from '../../functions/use-cases/safety-gate.js';
+import { makeSafetyUseCases } from '../../functions/use-cases/safety.js';
 import { uuidIds } from '../../functions/wiring.js';
 import { RecordingCloud } from '../support/api-harness.js';
 import { startTestDynamo } from '../support/dynamo.js';
@@ -154,5 +156,70 @@ describe('schedule firings under safety rules', () => {
     expect(await fire()({ ...firing('2024-04-02T20:00:00.000Z'), schedule_id: last.id })).toBeUndefined();
     expect(cloud.calls).toEqual([`disarm ${last.id}`]);
     expect((await schedules.get(experiment.id, last.id))?.recurrence_left).toBe(0);
+  });
+});
+
+describe('a halt engaged while a trial runs', () => {
+  const undo = { step: 'undo', do: 'cm.wait', where: { time_in_seconds: 0.01 } };
+  const runnerWith = (modules: StepModule[]) => {
+    const gate = makeSafetyGate({ safety, clock, logger: silent, metrics });
+    return makeRunTrial({ trials, experiments, registry: new ModuleRegistry([...DEFAULT_MODULES, ...modules]), clock, logger: silent, metrics, safety: makeExecutorSafety({ gate, safety, clock }) });
+  };
+
+  it('stops a trial parked in a long wait when it comes back, though the halt never swept it: post steps run, the record names the halt', async () => {
+    const long: Experiment = { ...experiment, id: 'e2000000-0000-4000-8000-000000000000', steps: [{ step: 'hold', do: 'cm.wait', where: { time_in_seconds: 3600 } }], post_steps: [undo] };
+    await experiments.create(long);
+    const trial = makeTrial(long.id, { metadata: {} });
+    await trials.create(trial);
+    const run = runnerWith([]);
+    expect(await run(trial.id, { deadline: clock.now().getTime() + 600_000 })).toMatchObject({ outcome: 'parked', status: 'In Progress' });
+    // Stored straight into the table: as if the halt's sweep had failed to reach this trial.
+    await safety.createHalt(halt);
+    clock.advance(3_600_000);
+    expect(await run(trial.id, { deadline: clock.now().getTime() + 600_000 })).toEqual({ outcome: 'ran', status: 'Stopped' });
+    const stored = await trials.get(trial.id);
+    expect(stored?.trial_record.steps[0]?.logs.at(-1)).toContain('Stopped: a stop was requested while the step waited.');
+    expect(stored?.trial_record.post_steps).toHaveLength(1);
+    expect(stored?.trial_record.result[0]?.logs.join('\n')).toContain('The stop was requested by halt h1 ("incident"');
+    expect(metrics.count('TrialStoppedByHalt', { source: 'worker' })).toBe(1);
+  });
+
+  it('does not start the next main step once a halt applies', async () => {
+    const engage: StepModule = { name: 'test.engage_halt', description: 'engages a halt', whereSchema: { type: 'object' }, maxRunMs: () => 1000, run: async () => (await safety.createHalt(halt), { engaged: true }) };
+    const twoSteps: Experiment = { ...experiment, id: 'e3000000-0000-4000-8000-000000000000', steps: [{ step: 'first', do: 'test.engage_halt', where: {} }, { step: 'second', do: 'cm.wait', where: { time_in_seconds: 0.01 } }], post_steps: [undo] };
+    await experiments.create(twoSteps);
+    const trial = makeTrial(twoSteps.id, { metadata: {} });
+    await trials.create(trial);
+    expect(await runnerWith([engage])(trial.id)).toEqual({ outcome: 'ran', status: 'Stopped' });
+    const stored = await trials.get(trial.id);
+    expect(stored?.trial_record.steps).toHaveLength(1);
+    expect(stored?.trial_record.post_steps).toHaveLength(1);
+    expect(stored?.trial_record.result[0]?.logs[0]).toContain('Trial Stopped: a stop was requested before step 2 ("second").');
+  });
+
+  it('leaves a trial of an experiment outside the halt\'s labels running', async () => {
+    const other: Experiment = { ...experiment, id: 'e4000000-0000-4000-8000-000000000000', metadata: { team: 'search' }, steps: [{ step: 'hold', do: 'cm.wait', where: { time_in_seconds: 3600 } }], post_steps: [undo] };
+    await experiments.create(other);
+    const trial = makeTrial(other.id, { metadata: {} });
+    await trials.create(trial);
+    const run = runnerWith([]);
+    await run(trial.id, { deadline: clock.now().getTime() + 600_000 });
+    await safety.createHalt(halt);
+    clock.advance(3_600_000);
+    expect(await run(trial.id, { deadline: clock.now().getTime() + 600_000 })).toEqual({ outcome: 'ran', status: 'Succeeded' });
+  });
+
+  it('wakes the parked trials its sweep stops, so their post steps run within seconds', async () => {
+    const long: Experiment = { ...experiment, id: 'e5000000-0000-4000-8000-000000000000', steps: [{ step: 'hold', do: 'cm.wait', where: { time_in_seconds: 3600 } }], post_steps: [undo] };
+    await experiments.create(long);
+    const trial = makeTrial(long.id, { metadata: {} });
+    await trials.create(trial);
+    await runnerWith([])(trial.id, { deadline: clock.now().getTime() + 600_000, receipt: 'receipt-1' });
+    const woken: string[] = [];
+    const queue = { wake: async (id: string, receipt: string | undefined) => void woken.push(`${id} ${String(receipt)}`) };
+    const useCases = makeSafetyUseCases({ safety, trials, experiments, clock, ids: uuidIds, logger: silent, metrics, queue });
+    const engaged = await useCases.engageHalt({ reason: 'incident', scope: { labels: { team: 'payments' } } }, { id: 'alice' } satisfies Caller);
+    expect(engaged.stopped_trials).toEqual([trial.id]);
+    expect(woken).toEqual([`${trial.id} receipt-1`]);
   });
 });

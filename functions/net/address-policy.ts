@@ -1,5 +1,31 @@
 import { BlockList, isIP } from 'node:net';
 
+/** Ways IPv6 carries an IPv4 address besides the mapped form `::ffff:a.b.c.d`, which BlockList already checks against IPv4 rules. */
+type Embedding = 'compatible' | 'siit' | 'nat64' | '6to4';
+
+/** An IPv4 subnet, and the same subnet embedded in IPv6 by each of `embeddings`. */
+function addIpv4Subnet(list: BlockList, network: string, prefix: number, embeddings: readonly Embedding[]): void {
+  list.addSubnet(network, prefix, 'ipv4');
+  const [a = 0, b = 0, c = 0, d = 0] = network.split('.').map(Number);
+  const high = ((a << 8) | b).toString(16);
+  const low = ((c << 8) | d).toString(16);
+  const ipv6: Record<Embedding, [string, number]> = {
+    compatible: [`::${high}:${low}`, 96 + prefix],
+    siit: [`::ffff:0:${high}:${low}`, 96 + prefix],
+    nat64: [`64:ff9b::${high}:${low}`, 96 + prefix],
+    '6to4': [`2002:${high}:${low}::`, 16 + prefix],
+  };
+  for (const embedding of embeddings) list.addSubnet(...ipv6[embedding], 'ipv6');
+}
+
+/** Whether `address` is an IP address in `list` (a URL's `[...]` brackets and an IPv6 zone are ignored). Hostnames are not addresses: false. */
+function listed(list: BlockList, address: string): boolean {
+  const ip = normalise(address);
+  const version = isIP(ip);
+  if (version === 0) return false;
+  return list.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+}
+
 /**
  * Cloud metadata endpoints and link-local ranges: a chaos step must not be able
  * to read instance or task credentials. node's BlockList compares addresses as
@@ -7,25 +33,17 @@ import { BlockList, isIP } from 'node:net';
  * `::ffff:a9fe:a9fe`, `fd00:0ec2:0:0:0:0:0:254`...).
  */
 const FORBIDDEN = new BlockList();
-// IPv4 link-local: 169.254.169.254 (AWS, GCP, Azure, OCI metadata), 169.254.170.2 (ECS task credentials).
-// An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is checked against these IPv4 rules too.
-FORBIDDEN.addSubnet('169.254.0.0', 16, 'ipv4');
+// IPv4 link-local: 169.254.169.254 (AWS, GCP, Azure, OCI metadata), 169.254.170.2 (ECS task credentials),
+// also embedded in IPv6 by the IPv4-compatible, SIIT, NAT64 (RFC 6052) and 6to4 forms.
+addIpv4Subnet(FORBIDDEN, '169.254.0.0', 16, ['compatible', 'siit', 'nat64', '6to4']);
 // IPv6 link-local.
 FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
 // The AWS metadata endpoint over IPv6 (Nitro instances).
 FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
-// 169.254.0.0/16 embedded in IPv6 by the other translation schemes: IPv4-compatible, SIIT, NAT64 (RFC 6052) and 6to4.
-FORBIDDEN.addSubnet('::a9fe:0', 112, 'ipv6');
-FORBIDDEN.addSubnet('::ffff:0:a9fe:0', 112, 'ipv6');
-FORBIDDEN.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
-FORBIDDEN.addSubnet('2002:a9fe::', 32, 'ipv6');
 
 /** Whether a step may not connect to this IP address (a URL's `[...]` brackets and an IPv6 zone are ignored). Hostnames are not addresses: false. */
 export function isForbiddenAddress(address: string): boolean {
-  const ip = normalise(address);
-  const version = isIP(ip);
-  if (version === 0) return false;
-  return FORBIDDEN.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+  return listed(FORBIDDEN, address);
 }
 
 /**
@@ -38,22 +56,15 @@ export function isForbiddenAddress(address: string): boolean {
  * (mapped `::ffff:0.0.0.0` is matched through the IPv4 rules by BlockList).
  */
 const THIS_HOST = new BlockList();
-THIS_HOST.addSubnet('127.0.0.0', 8, 'ipv4');
-THIS_HOST.addSubnet('0.0.0.0', 8, 'ipv4');
+// 127/8 and 0/8, also embedded by the IPv4-compatible and SIIT forms.
+addIpv4Subnet(THIS_HOST, '127.0.0.0', 8, ['compatible', 'siit']);
+addIpv4Subnet(THIS_HOST, '0.0.0.0', 8, ['compatible', 'siit']);
 THIS_HOST.addAddress('::1', 'ipv6');
 THIS_HOST.addAddress('::', 'ipv6');
-// 127/8 and 0/8 embedded by the IPv4-compatible and SIIT forms (BlockList maps only ::ffff:a.b.c.d itself).
-THIS_HOST.addSubnet('::7f00:0', 104, 'ipv6');
-THIS_HOST.addSubnet('::', 104, 'ipv6');
-THIS_HOST.addSubnet('::ffff:0:7f00:0', 104, 'ipv6');
-THIS_HOST.addSubnet('::ffff:0:0:0', 104, 'ipv6');
 
 /** Whether this IP address reaches the machine itself (loopback or unspecified). Hostnames are not addresses: false. */
 export function isLoopbackAddress(address: string): boolean {
-  const ip = normalise(address);
-  const version = isIP(ip);
-  if (version === 0) return false;
-  return THIS_HOST.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+  return listed(THIS_HOST, address);
 }
 
 /** Strips a URL's `[...]` brackets and an IPv6 zone. */

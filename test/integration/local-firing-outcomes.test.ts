@@ -7,32 +7,18 @@
  * read from the store: the API answers 404 for its schedules.)
  */
 import { jest } from '@jest/globals';
-import type { ScheduleFiring } from '../../functions/ports.js';
-import { advance, advanceUntil, createSchedule, firingsOf, settle, startLocal, useFakeClock, waitExperiment, type Body, type LocalHarness } from '../support/local-server.js';
+import { advance, advanceUntil, type Body, createSchedule, firingOf, firingsOf, localServerPerTest, settle, waitExperiment } from '../support/local-server.js';
 
 const T0 = Date.UTC(2027, 0, 4, 9, 0, 0);
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
 /** Once a year (1 January): the scheduler's own timers stay quiet, the test delivers the firings. */
 const YEARLY = '0 0 1 1 *';
 
-let local: LocalHarness | undefined;
-
-beforeEach(() => useFakeClock(T0));
-afterEach(async () => {
-  await local?.close();
-  local = undefined;
-  jest.useRealTimers();
-});
-
-function firing(schedule: Body, scheduledTime: string, changes: Partial<ScheduleFiring> = {}): ScheduleFiring {
-  const id = String(schedule['id']);
-  return { kind: 'schedule-firing', schedule_id: id, experiment_id: String(schedule['experiment_id']), schedule_arn: `local:${id}`, scheduled_time: scheduledTime, generation: Number(schedule['generation']), ...changes };
-}
+const servers = localServerPerTest({ fakeClockAt: T0 });
 
 describe('every firing outcome, through the local server', () => {
   it('records started, duplicate, stale_generation, skipped_paused, skipped_overlap, skipped_deadline and missed, and shows them in /firings', async () => {
-    local = await startLocal();
-    const harness = local;
+    const local = await servers.start();
     const exp = await waitExperiment(local, 60);
     let schedule = await createSchedule(local, exp, { recurrence_pattern: YEARLY, recurrence_count: 10, overlap: 'skip', starting_deadline_seconds: 120 });
     const id = String(schedule['id']);
@@ -40,27 +26,27 @@ describe('every firing outcome, through the local server', () => {
 
     // started; then, queued behind its 60 s trial, the same fire time from the other cloud schedule of a
     // day-of-month OR day-of-week pair (duplicate) and a firing at 30 s, while the trial ran (skipped_overlap).
-    await local.server.deliver(firing(schedule, at(0)));
-    const queued = [local.server.deliver(firing(schedule, at(0), { schedule_arn: `local:${id}-dow` })), local.server.deliver(firing(schedule, at(30)))];
+    await local.server.deliver(firingOf(schedule, at(0)));
+    const queued = [local.server.deliver(firingOf(schedule, at(0), { schedule_arn: `local:${id}-dow` })), local.server.deliver(firingOf(schedule, at(30)))];
     await settle(local.server, 180);
     await Promise.all(queued);
 
     // A change moves the generation on: a firing armed before it is stale_generation.
     const renamed = await local.call('PATCH', path, { metadata: { changed: true } });
     expect(renamed.status).toBe(200);
-    await local.server.deliver(firing(schedule, at(300)));
+    await local.server.deliver(firingOf(schedule, at(300)));
     schedule = renamed.body as Body;
 
     // Paused: a firing that still arrives is skipped_paused; resumed, the next one starts.
     const paused = (await local.call('PATCH', path, { state: 'DISABLED' })).body as Body;
-    await local.server.deliver(firing(paused, at(360)));
+    await local.server.deliver(firingOf(paused, at(360)));
     schedule = (await local.call('PATCH', path, { state: 'ENABLED' })).body as Body;
 
     // A hand-started trial holds the queue past the deadline: skipped_deadline (a firing 100 s old waits 60 s more).
     jest.setSystemTime(T0 + 500_000);
     const manual = await local.call('POST', '/trial', { experiment: exp });
-    await advanceUntil(async () => ((await harness.call('GET', `/trial/${String((manual.body as Body)['id'])}`)).body as Body)['status'] === 'In Progress');
-    const late = local.server.deliver(firing(schedule, at(400)));
+    await advanceUntil(async () => ((await local.call('GET', `/trial/${String((manual.body as Body)['id'])}`)).body as Body)['status'] === 'In Progress');
+    const late = local.server.deliver(firingOf(schedule, at(400)));
     await settle(local.server, 180);
     await late;
 
@@ -88,15 +74,15 @@ describe('every firing outcome, through the local server', () => {
   });
 
   it('records orphaned once the experiment (and so its schedule) is deleted, and skipped_experiment_deleted in between', async () => {
-    local = await startLocal();
+    const local = await servers.start();
     const exp = await waitExperiment(local, 1);
     const schedule = await createSchedule(local, exp, { recurrence_pattern: YEARLY });
     const id = String(schedule['id']);
     // Between the experiment's deletion and its schedules' (two writes), a firing finds the schedule without its experiment.
     await local.server.stores.experiments.markDeleted(exp, 'someone', new Date().toISOString());
-    await local.server.deliver(firing(schedule, at(0)));
+    await local.server.deliver(firingOf(schedule, at(0)));
     await local.server.stores.schedules.markDeleted(exp, id, 'someone', new Date().toISOString());
-    await local.server.deliver(firing(schedule, at(60)));
+    await local.server.deliver(firingOf(schedule, at(60)));
     const records = (await local.server.stores.schedules.listFirings(exp, id, { limit: 10 })).items.reverse();
     expect(records.map((f) => [f.scheduled_time, f.outcome, f.reason])).toEqual([
       [at(0), 'skipped_experiment_deleted', 'the experiment no longer exists'],

@@ -5,9 +5,7 @@
  * records it `skipped_overlap`, `starting_deadline_seconds` records it
  * `skipped_deadline`, and neither uses up the schedule's count.
  */
-import { jest } from '@jest/globals';
-import type { ScheduleFiring } from '../../functions/ports.js';
-import { advance, advanceUntil, createSchedule, firingsOf, settle, startLocal, useFakeClock, waitExperiment, type Body, type LocalHarness } from '../support/local-server.js';
+import { advance, advanceUntil, type Body, createSchedule, firingOf, firingsOf, type LocalHarness, localServerPerTest, settle, waitExperiment } from '../support/local-server.js';
 
 const T0 = Date.UTC(2027, 0, 4, 9, 0, 0);
 const at = (seconds: number) => new Date(T0 + seconds * 1000).toISOString();
@@ -16,19 +14,7 @@ const YEARLY = '0 0 1 1 *';
 /** The long trial: two minutes of cm.wait. */
 const LONG_SECONDS = 120;
 
-let local: LocalHarness | undefined;
-
-beforeEach(() => useFakeClock(T0));
-afterEach(async () => {
-  await local?.close();
-  local = undefined;
-  jest.useRealTimers();
-});
-
-function firing(schedule: Body, scheduledTime: string): ScheduleFiring {
-  const id = String(schedule['id']);
-  return { kind: 'schedule-firing', schedule_id: id, experiment_id: String(schedule['experiment_id']), schedule_arn: `local:${id}`, scheduled_time: scheduledTime, generation: Number(schedule['generation']) };
-}
+const servers = localServerPerTest({ fakeClockAt: T0 });
 
 async function trialStatus(harness: LocalHarness, id: string | undefined): Promise<string> {
   return String(((await harness.call('GET', `/trial/${String(id)}`)).body as Body)['status']);
@@ -39,20 +25,19 @@ describe('a schedule firing during a long trial, through the local server', () =
     ['skip', 'skipped_overlap'],
     ['queue', 'started'],
   ])('with overlap %s the second firing is recorded %s', async (overlap, outcome) => {
-    local = await startLocal();
+    const local = await servers.start();
     const server = local.server;
     const exp = await waitExperiment(local, LONG_SECONDS);
     const schedule = await createSchedule(local, exp, { recurrence_pattern: YEARLY, recurrence_count: 5, overlap });
     const id = String(schedule['id']);
 
-    await server.deliver(firing(schedule, at(0)));
+    await server.deliver(firingOf(schedule, at(0)));
     const [first] = await firingsOf(local, exp, id);
     expect(first).toMatchObject({ scheduled_time: at(0), outcome: 'started' });
-    const harness = local;
-    await advanceUntil(async () => (await trialStatus(harness, first?.trial_id)) === 'In Progress');
+    await advanceUntil(async () => (await trialStatus(local, first?.trial_id)) === 'In Progress');
 
     // The next firing falls 60 s into the trial: it waits in the queue until the trial ends.
-    const second = server.deliver(firing(schedule, at(60)));
+    const second = server.deliver(firingOf(schedule, at(60)));
     await advance(60_000);
     expect(await trialStatus(local, first?.trial_id)).toBe('In Progress');
     // With queue, the second trial runs its two minutes after the first.
@@ -76,7 +61,7 @@ describe('a schedule firing during a long trial, through the local server', () =
   });
 
   it('records a firing that reaches the worker after starting_deadline_seconds as skipped_deadline', async () => {
-    local = await startLocal();
+    const local = await servers.start();
     const server = local.server;
     const exp = await waitExperiment(local, LONG_SECONDS);
     const schedule = await createSchedule(local, exp, { recurrence_pattern: YEARLY, recurrence_count: 5, starting_deadline_seconds: 60 });
@@ -85,14 +70,13 @@ describe('a schedule firing during a long trial, through the local server', () =
     // A trial started by hand holds the queue for two minutes.
     const manual = await local.call('POST', '/trial', { experiment: exp });
     expect(manual.status).toBe(201);
-    const harness = local;
-    await advanceUntil(async () => (await trialStatus(harness, String((manual.body as Body)['id']))) === 'In Progress');
+    await advanceUntil(async () => (await trialStatus(local, String((manual.body as Body)['id']))) === 'In Progress');
 
-    const late = server.deliver(firing(schedule, at(10)));
+    const late = server.deliver(firingOf(schedule, at(10)));
     await settle(server, 2 * LONG_SECONDS + 60);
     await late;
     // Once the queue is free, a firing that arrives on time starts its trial.
-    await server.deliver(firing(schedule, new Date().toISOString()));
+    await server.deliver(firingOf(schedule, new Date().toISOString()));
     await settle(server, 2 * LONG_SECONDS + 60);
 
     const records = await firingsOf(local, exp, id);

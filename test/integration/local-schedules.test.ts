@@ -6,23 +6,16 @@
  * a long trial: local-schedule-overlap.test.ts.)
  */
 import { jest } from '@jest/globals';
-import { advance, createSchedule, firingsOf, settle, startLocal, useFakeClock, waitExperiment, type Body, type LocalHarness } from '../support/local-server.js';
+import { advance, type Body, createSchedule, firingsOf, localServerPerTest, settle, waitExperiment } from '../support/local-server.js';
 
 const T0 = Date.UTC(2027, 0, 4, 9, 0, 30);
-let local: LocalHarness | undefined;
-
-beforeEach(() => useFakeClock(T0));
-afterEach(async () => {
-  await local?.close();
-  local = undefined;
-  jest.useRealTimers();
-});
+const servers = localServerPerTest({ fakeClockAt: T0 });
 
 const minute = (m: number, s = 0) => new Date(Date.UTC(2027, 0, 4, 9, m, s)).toISOString();
 
 describe('local schedules', () => {
   it('pause stops firings and resume restarts them; start and end dates bound them', async () => {
-    local = await startLocal();
+    const local = await servers.start();
     const exp = await waitExperiment(local, 1);
     const id = String((await createSchedule(local, exp, { recurrence_pattern: '* * * * *', start_date: minute(2), end_date: minute(8), timezone: 'Europe/London' }))['id']);
     await advance(3.5 * 60_000); // to 09:04:00
@@ -45,7 +38,7 @@ describe('local schedules', () => {
   });
 
   it('records firings missed while the server was down, and runs the latest once with catch_up: latest', async () => {
-    local = await startLocal();
+    const local = await servers.start();
     const exp = await waitExperiment(local, 1);
     const none = String((await createSchedule(local, exp, { recurrence_pattern: '*/5 * * * *' }))['id']);
     const latest = String((await createSchedule(local, exp, { recurrence_pattern: '*/5 * * * *', catch_up: 'latest' }))['id']);

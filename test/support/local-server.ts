@@ -1,10 +1,11 @@
-import { jest } from '@jest/globals';
+import { afterEach, beforeEach, jest } from '@jest/globals';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalServer, type LocalServer, type LocalServerOptions } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
+import type { ScheduleFiring } from '../../functions/ports.js';
 
 /**
  * The setup the local-server integration tests share: a server on a fresh data
@@ -148,4 +149,27 @@ export async function settle(server: LocalServer, seconds = 30): Promise<void> {
     if (!idle) await jest.advanceTimersByTimeAsync(1000);
   }
   if (!idle) throw new Error(`the worker was still busy after ${seconds} s of fake time`);
+}
+
+/**
+ * One local server per test, closed (with its data directory) after it; with
+ * `fakeClockAt`, each test runs on a fake clock from that instant.
+ */
+export function localServerPerTest(options: { fakeClockAt?: number } = {}): { start(more?: Partial<LocalServerOptions>): Promise<LocalHarness> } {
+  let local: LocalHarness | undefined;
+  beforeEach(() => {
+    if (options.fakeClockAt !== undefined) useFakeClock(options.fakeClockAt);
+  });
+  afterEach(async () => {
+    await local?.close();
+    local = undefined;
+    jest.useRealTimers();
+  });
+  return { start: async (more = {}) => (local = await startLocal(more)) };
+}
+
+/** The firing the local scheduler delivers when one of `schedule`'s cron times comes (a schedule as the API shows it). */
+export function firingOf(schedule: Body, scheduledTime: string, changes: Partial<ScheduleFiring> = {}): ScheduleFiring {
+  const id = String(schedule['id']);
+  return { kind: 'schedule-firing', schedule_id: id, experiment_id: String(schedule['experiment_id']), schedule_arn: `local:${id}`, scheduled_time: scheduledTime, generation: Number(schedule['generation']), ...changes };
 }

@@ -128,6 +128,9 @@ export const AUTH_CONTEXT = {
   authWriteGroups: 'KALLISTI_AUTH_WRITE_GROUPS',
   authAdminGroups: 'KALLISTI_AUTH_ADMIN_GROUPS',
   authClockSkewSeconds: 'KALLISTI_AUTH_CLOCK_SKEW_SECONDS',
+  // Shown by GET /info, as Kallisti's (its own variable names).
+  authTokenUrl: 'KALLISTI_AUTH_JWT_TOKEN_URL',
+  authUrl: 'KALLISTI_AUTH_URL',
 } as const;
 export type AuthVariable = (typeof AUTH_CONTEXT)[keyof typeof AUTH_CONTEXT];
 

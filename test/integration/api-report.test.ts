@@ -73,7 +73,7 @@ function reportApi(limits: Partial<ReportLimits>) {
     cloud: api.cloud,
     reportLimits: limits,
   });
-  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: {} } }), authenticator: openAccess });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: { TOKEN_URL: '', AUTHORIZE_URL: '' } } }), authenticator: openAccess });
   const get = async (path: string) => {
     const result = await handler(apiEvent('GET', path), lambdaContext);
     return { status: result.statusCode, body: result.body };

@@ -303,11 +303,11 @@ describe.each([
   });
 
   describe('info (kallisti tests/kallisti/views/test_info.py, views/info.py)', () => {
-    it('answers exactly version and platform (no auth configured: no URLs)', async () => {
+    it('answers exactly version and platform, whose TOKEN_URL and AUTHORIZE_URL are "" with no authentication (config/settings.py KALLISTI_INFO_API_PLATFORM)', async () => {
       const res = await call('GET', '/info');
       expect(res.status).toBe(200);
       expect(Object.keys(res.body as Body)).toEqual(['version', 'platform']);
-      expect(res.body).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), platform: {} });
+      expect(res.body).toEqual({ version: expect.stringMatching(/^\d+\.\d+\.\d+/), platform: { TOKEN_URL: '', AUTHORIZE_URL: '' } });
     });
   });
 

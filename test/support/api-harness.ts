@@ -99,7 +99,7 @@ export async function startApiHarness(options: { authenticator?: Authenticator; 
   // Trials the API ends (a stop before they ran) are told to these observers, as the API Lambda tells EventBridge.
   const observed = publishFinishedTrials(trials, { observers: options.trialFinishedObservers ?? [], logger: options.logger ?? { info: () => undefined, warn: () => undefined, error: () => undefined } });
   const useCases = buildUseCases({ experiments, trials: observed, schedules, safety, metrics, notifications: new DynamoNotificationStore(dynamo.documentClient, dynamo.tableName), queue, cloud, logger: options.logger, clock: options.clock });
-  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: {} } }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
+  const handler = makeApiHandler({ routes: makeRoutes({ ...useCases, docsAssetsBase: '/assets', info: { version: '0.1.0', platform: { TOKEN_URL: '', AUTHORIZE_URL: '' } } }), authenticator: options.authenticator ?? openAccess, logger: options.logger });
 
   async function call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<CallResult> {
     const result = await handler(apiEvent(method, path, body, headers), lambdaContext);

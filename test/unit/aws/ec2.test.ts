@@ -7,6 +7,7 @@ import { restartInstances } from '../../../functions/modules/aws/ec2/restart-ins
 import { startInstances } from '../../../functions/modules/aws/ec2/start-instances.js';
 import { stopInstance } from '../../../functions/modules/aws/ec2/stop-instance.js';
 import { stopInstances } from '../../../functions/modules/aws/ec2/stop-instances.js';
+import { terminateInstance } from '../../../functions/modules/aws/ec2/terminate-instance.js';
 import { terminateInstances } from '../../../functions/modules/aws/ec2/terminate-instances.js';
 import { ModuleRegistry } from '../../../functions/modules/registry.js';
 import { StepFailedError } from '../../../functions/modules/types.js';
@@ -195,6 +196,21 @@ describe('the other EC2 commands', () => {
     expect(describes()[0]).toEqual({ Filters: [{ Name: 'availability-zone', Values: ['us-east-1a'] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }], MaxResults: 1000 });
     expect(inputsOf(ec2, TerminateInstancesCommand)).toEqual([{ InstanceIds: ['i-1'] }]);
     expect(output).toEqual([{ TerminatingInstances: [{ InstanceId: 'i-1' }] }]);
+  });
+
+  it('aws.ec2.terminate_instance terminates the instance named, or one random match of the filters', async () => {
+    ec2.on(DescribeInstancesCommand).resolvesOnce({ Reservations: [reservation('i-9')] }).resolves({ Reservations: [reservation('i-1', 'i-2', 'i-3')] });
+    ec2.on(TerminateInstancesCommand).resolves({ TerminatingInstances: [{ InstanceId: 'i-9', CurrentState: { Code: 32, Name: 'shutting-down' } }] });
+    const { output } = await runModule(terminateInstance, { region: 'us-east-1', instance_id: 'i-9' });
+    expect(describes()).toEqual([{ InstanceIds: ['i-9'] }]);
+    expect(inputsOf(ec2, TerminateInstancesCommand)).toEqual([{ InstanceIds: ['i-9'] }]);
+    expect(output).toEqual([{ TerminatingInstances: [{ InstanceId: 'i-9', CurrentState: { Code: 32, Name: 'shutting-down' } }] }]);
+
+    await runModule(terminateInstance, { region: 'us-east-1', filters: [{ Name: 'tag:app', Values: ['shop'] }] });
+    expect(describes()[1]).toEqual({ Filters: [{ Name: 'tag:app', Values: ['shop'] }, { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }], MaxResults: 1000 });
+    const second = inputsOf(ec2, TerminateInstancesCommand)[1] as { InstanceIds: string[] };
+    expect(second.InstanceIds).toHaveLength(1);
+    expect(['i-1', 'i-2', 'i-3']).toContain(second.InstanceIds[0]);
   });
 
   it('aws.ec2.restart_instances reboots and lists the instances rebooted', async () => {

@@ -4,11 +4,11 @@ import type { Clock, CloudScheduler, EmailSubscriptions, ExperimentStore, IdGene
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
 import { makeNotificationUseCases } from './use-cases/notification.js';
-import { makeReportUseCases } from './use-cases/report.js';
-import { makeScheduleUseCases } from './use-cases/schedules.js';
-import { makeSafetyGate } from './use-cases/safety-gate.js';
-import { withSuppressedFireTimes } from './use-cases/safety-preview.js';
-import { makeSafetyUseCases } from './use-cases/safety.js';
+import { onDemand } from './use-cases/on-demand.js';
+import type { ReportUseCases } from './use-cases/report.js';
+import type { SafetyGate } from './use-cases/safety-gate.js';
+import type { SafetyUseCases } from './use-cases/safety.js';
+import type { ScheduleUseCases } from './use-cases/schedules.js';
 import { makeTrialUseCases } from './use-cases/trials.js';
 
 import { systemClock, uuidIds } from './system.js';
@@ -36,23 +36,41 @@ export interface CoreDeps {
   reportLimits?: Partial<ReportLimits>;
 }
 
-/** The use cases every runtime shares (Lambda, local mode, tests); only the adapters differ. */
+/**
+ * The use cases every runtime shares (Lambda, local mode, tests); only the adapters differ.
+ * Schedules (the cron parser and time zones), halts and freeze windows (cron again) and
+ * reports load on their first call, so a request that needs none of them (GET /health,
+ * reads of experiments and trials) does not load their code: a smaller Lambda cold start.
+ */
 export function buildUseCases(deps: CoreDeps) {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidIds;
   const registry = deps.registry ?? new ModuleRegistry(configuredModules(process.env));
-  const schedules = makeScheduleUseCases({ ...deps, clock, ids, registry });
-  const gate = makeSafetyGate({ safety: deps.safety, clock, logger: deps.logger, metrics: deps.metrics });
+  const schedules = onDemand<ScheduleUseCases>(
+    async () => {
+      const [{ makeScheduleUseCases }, { withSuppressedFireTimes }] = await Promise.all([import('./use-cases/schedules.js'), import('./use-cases/safety-preview.js')]);
+      return withSuppressedFireTimes(makeScheduleUseCases({ ...deps, clock, ids, registry }), { safety: deps.safety, experiments: deps.experiments, clock });
+    },
+    { create: true, get: true, list: true, update: true, next: true, firings: true, preview: true, delete: true, deleteAllOf: true },
+  );
+  const gate = onDemand<SafetyGate>(async () => (await import('./use-cases/safety-gate.js')).makeSafetyGate({ safety: deps.safety, clock, logger: deps.logger, metrics: deps.metrics }), { refusal: true });
   return {
     registry,
     clock,
     ids,
     experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
     trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate, registry, logger: deps.logger }),
-    safety: makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics, queue: deps.queue }),
+    safety: onDemand<SafetyUseCases>(
+      async () =>
+        (await import('./use-cases/safety.js')).makeSafetyUseCases({ safety: deps.safety, trials: deps.trials, experiments: deps.experiments, clock, ids, logger: deps.logger, metrics: deps.metrics, queue: deps.queue }),
+      { engageHalt: true, liftHalt: true, listHalts: true, createFreeze: true, listFreezes: true, deleteFreeze: true },
+    ),
     gate,
-    schedules: withSuppressedFireTimes(schedules, { safety: deps.safety, experiments: deps.experiments, clock }),
+    schedules,
     notification: makeNotificationUseCases({ store: deps.notifications, subscriptions: deps.emailSubscriptions, clock, logger: deps.logger }),
-    report: makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
+    report: onDemand<ReportUseCases>(
+      async () => (await import('./use-cases/report.js')).makeReportUseCases({ trials: deps.trials, experiments: deps.experiments, clock, limits: deps.reportLimits }),
+      { open: true, render: true },
+    ),
   };
 }

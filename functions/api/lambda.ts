@@ -5,7 +5,7 @@ import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
-import { createEventBridgeCloudScheduler } from '../adapters/scheduler/eventbridge-scheduler.js';
+import { lazyCloudScheduler } from '../adapters/scheduler/lazy-cloud-scheduler.js';
 import { loadTracer } from '../adapters/tracing/load-tracer.js';
 import { traceHandler, tracingObserver } from '../adapters/tracing/xray-tracing.js';
 import { createSqsTrialQueue } from '../adapters/sqs/sqs-trial-queue.js';
@@ -55,6 +55,16 @@ const emailSubscriptions: EmailSubscriptions | undefined = topicArn
       },
     }
   : undefined;
+// Read now, so a missing variable still fails the cold start rather than the first schedule write.
+const schedulerConfig = {
+  groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
+  target: {
+    queueArn: required(env, 'KALLISTI_SCHEDULE_TARGET_ARN'),
+    roleArn: required(env, 'KALLISTI_SCHEDULER_ROLE_ARN'),
+    deadLetterArn: required(env, 'KALLISTI_SCHEDULE_DLQ_ARN'),
+  },
+  clock: systemClock,
+};
 const useCases = buildUseCases({
   experiments: new DynamoExperimentStore(documentClient, tableName),
   trials: publishFinishedTrials(observeTrialStore(new DynamoTrialStore(documentClient, tableName), combineObservers(metricsObserver(metrics), ...(tracer ? [tracingObserver(tracer)] : []))), {
@@ -67,15 +77,8 @@ const useCases = buildUseCases({
   notifications: new DynamoNotificationStore(documentClient, tableName),
   emailSubscriptions,
   queue: createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL')),
-  cloud: createEventBridgeCloudScheduler({
-    groupName: required(env, 'KALLISTI_SCHEDULE_GROUP'),
-    target: {
-      queueArn: required(env, 'KALLISTI_SCHEDULE_TARGET_ARN'),
-      roleArn: required(env, 'KALLISTI_SCHEDULER_ROLE_ARN'),
-      deadLetterArn: required(env, 'KALLISTI_SCHEDULE_DLQ_ARN'),
-    },
-    clock: systemClock,
-  }),
+  // Only schedule writes touch the cloud schedules: the adapter (its SDK client and cron code) loads on first use.
+  cloud: lazyCloudScheduler(async () => (await import('../adapters/scheduler/eventbridge-scheduler.js')).createEventBridgeCloudScheduler(schedulerConfig)),
   logger,
 });
 

@@ -6,6 +6,7 @@ import type { TrialInput, TrialUseCases } from '../use-cases/trials.js';
 import type { ReportUseCases } from '../use-cases/report.js';
 import type { FreezeInput, HaltInput } from '../domain/safety/inputs.js';
 import type { SafetyUseCases } from '../use-cases/safety.js';
+import type { OnDemand } from '../use-cases/on-demand.js';
 import type { NotificationUseCases } from '../use-cases/notification.js';
 import type { NotificationSettings, Page } from '../ports.js';
 import type { Info } from './info.js';
@@ -16,9 +17,10 @@ import { chooseReportFormat, REPORT_CONTENT_TYPES, REPORT_FILE_NAMES } from './r
 export interface RouteDeps {
   experiments: ExperimentUseCases;
   trials: TrialUseCases;
-  schedules: ScheduleUseCases;
-  report: ReportUseCases;
-  safety: SafetyUseCases;
+  /** Loaded on first use (functions/wiring.ts): every call is awaited. */
+  schedules: OnDemand<ScheduleUseCases>;
+  report: OnDemand<ReportUseCases>;
+  safety: OnDemand<SafetyUseCases>;
   notification: NotificationUseCases;
   /** `GET /info` (Kallisti's): version and identity-provider URLs. */
   info: Info;
@@ -217,7 +219,7 @@ export function makeRoutes(deps: RouteDeps): Route[] {
       access: 'read',
       handle: async (r) => page(r, await schedules.firings(expId(r), schedId(r), { limit: limitOf(r) ?? 50, nextToken: tokenOf(r) })),
     },
-    { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, schedules.preview(r.body as PreviewRequest)) },
+    { method: 'POST', path: '/schedule/preview', access: 'read', handle: async (r) => json(200, await schedules.preview(r.body as PreviewRequest)) },
     { method: 'GET', path: '/report', access: 'read', handle: (r) => report(deps, r) },
     { method: 'PUT', path: '/safety/halt', access: 'admin', handle: async (r) => created(r, await safety.engageHalt(r.body as HaltInput, r.caller), '/safety/halt') },
     { method: 'GET', path: '/safety/halt', access: 'read', handle: async (r) => page(r, await safety.listHalts({ limit: limitOf(r) ?? 50, nextToken: tokenOf(r) })) },

@@ -5,7 +5,7 @@ const ONE_MB = 1024 * 1024;
 
 /** The SDK clients each function creates at start; every other client (a step module's) must load on demand. */
 const CLIENTS_AT_START: Record<string, string[]> = {
-  api: ['client-dynamodb', 'client-scheduler', 'client-sqs'],
+  api: ['client-dynamodb', 'client-sqs'],
   worker: ['client-dynamodb', 'client-sqs'],
   reconciler: ['client-dynamodb', 'client-scheduler'],
 };
@@ -51,6 +51,14 @@ describe('Lambda bundles', () => {
     expect(whereValidators(size(name).files).length).toBeGreaterThanOrEqual(30);
     // Only the table of command names loads at start.
     expect(size(name).loadedInputs).toContain('kallisti-validators:where-source');
+  });
+
+  it('the api loads neither the cron parser, time zones nor reports at a cold start: schedules, safety rules and reports load on first use', () => {
+    const loaded = size('api').loadedInputs;
+    expect(loaded.filter((input) => /node_modules\/(cron-parser|luxon)\//.test(input))).toEqual([]);
+    expect(loaded.filter((input) => /^functions\/(use-cases\/(schedules|safety|safety-gate|safety-preview|report)\.ts|domain\/(cron\.ts|report\/)|adapters\/scheduler\/eventbridge-scheduler\.ts)/.test(input))).toEqual([]);
+    // They are in the bundle all the same, as chunks.
+    expect(size('api').files.length).toBeGreaterThan(size('api').loadedFiles.length);
   });
 
   it('leaves out only the SDK clients of AWS step commands, which they import when a step runs', async () => {

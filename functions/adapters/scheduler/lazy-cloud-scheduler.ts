@@ -3,8 +3,8 @@ import type { CloudScheduler } from '../../ports.js';
 /**
  * A CloudScheduler whose real adapter is loaded and built on first use, then kept for
  * the container's life. The worker touches cloud schedules rarely (an orphan or stale
- * firing): its cold start then loads neither the Scheduler client nor the cron code
- * the adapter needs to arm.
+ * firing), the API only on schedule writes: their cold starts then load neither the
+ * Scheduler client nor the cron code the adapter needs to arm.
  */
 export function lazyCloudScheduler(load: () => Promise<CloudScheduler>): CloudScheduler {
   let loading: Promise<CloudScheduler> | undefined;

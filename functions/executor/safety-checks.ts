@@ -1,6 +1,6 @@
 import type { Experiment } from '../domain/experiment.js';
 import { describeHalt } from '../domain/safety/halt.js';
-import { safetyRefusal } from '../domain/safety/refusal.js';
+import { haltRefusal } from '../domain/safety/halt-refusal.js';
 import type { Trial } from '../domain/trial.js';
 import type { Clock, SafetyStore } from '../ports.js';
 import type { SafetyGate } from '../use-cases/safety-gate.js';
@@ -25,8 +25,8 @@ export function makeExecutorSafety(deps: { gate: SafetyGate; safety: SafetyStore
     },
     async haltNote(trial, experiment) {
       const rules = await deps.safety.standingRules();
-      const refusal = safetyRefusal({ halts: rules.halts, freezes: [] }, { experimentId: trial.experiment, experimentMetadata: experiment?.metadata, trialMetadata: trial.metadata }, deps.clock.now());
-      return refusal?.kind === 'halt' ? `The stop was requested by ${describeHalt(refusal.halt)}.` : undefined;
+      const refusal = haltRefusal(rules.halts, { experimentId: trial.experiment, experimentMetadata: experiment?.metadata, trialMetadata: trial.metadata }, deps.clock.now());
+      return refusal ? `The stop was requested by ${describeHalt(refusal.halt)}.` : undefined;
     },
   };
 }

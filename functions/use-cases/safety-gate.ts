@@ -1,5 +1,6 @@
 import type { AppLogger } from '../app-logger.js';
-import { safetyRefusal, type SafetyRefusal, type SafetyTarget } from '../domain/safety/refusal.js';
+import { haltRefusal } from '../domain/safety/halt-refusal.js';
+import type { SafetyRefusal, SafetyTarget } from '../domain/safety/refusal.js';
 import type { Clock, SafetyMetrics, SafetyStore } from '../ports.js';
 
 export type RefusalSource = 'api' | 'schedule' | 'worker';
@@ -21,7 +22,8 @@ export function makeSafetyGate(deps: SafetyGateDeps) {
   return {
     async refusal(target: SafetyTarget, source: RefusalSource, freezeAt?: Date): Promise<SafetyRefusal | undefined> {
       const rules = await safety.standingRules();
-      const refusal = safetyRefusal(rules, target, clock.now(), freezeAt);
+      // Freeze windows (their recurrences need the cron parser and time zones) load only when one stands.
+      const refusal = rules.freezes.length === 0 ? haltRefusal(rules.halts, target, clock.now()) : (await import('../domain/safety/refusal.js')).safetyRefusal(rules, target, clock.now(), freezeAt);
       if (refusal) {
         const rule = refusal.kind === 'halt' ? { haltId: refusal.halt.id } : { freezeId: refusal.window.id };
         logger?.warn('Trial refused by a safety rule', { source, kind: refusal.kind, experimentId: target.experimentId, ...rule, reason: refusal.message });

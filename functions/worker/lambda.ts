@@ -19,7 +19,7 @@ import { measureFirings } from '../metrics/instrument.js';
 import { metricsObserver } from '../observability/metrics-observer.js';
 import { observeModules, observeRunTrial, observeTrialStore } from '../observability/observe.js';
 import { combineObservers } from '../observability/trial-observer.js';
-import { makeFireSchedule } from '../use-cases/fire-schedule.js';
+import { onDemand } from '../use-cases/on-demand.js';
 import { systemClock, uuidIds } from '../system.js';
 import { lazyTrialFinishedObserver, publishFinishedTrials } from '../use-cases/trial-observers.js';
 import { lazySecretSource, policyFromEnv, setCredentialPolicy } from '../modules/cm/credentials.js';
@@ -68,6 +68,15 @@ setCredentialPolicy(
   policyFromEnv(env, secretPrefix ? lazySecretSource(async () => (await import('../adapters/secrets/aws-secret-source.js')).createAwsSecretSource(secretPrefix)) : undefined),
 );
 
+// A schedule firing's use case (with the cron code its policy and missed-firing checks read) loads on the first
+// firing message: an invocation that only runs trials never loads it.
+const firings = onDemand(
+  async () => ({
+    fire: (await import('../use-cases/fire-schedule.js')).makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger, gate, metrics: safetyMetrics }),
+  }),
+  { fire: true },
+);
+
 // Hands parked trials back and backs off failed messages (ChangeMessageVisibility on the receipt).
 const queue = createSqsTrialQueue(required(env, 'KALLISTI_QUEUE_URL'));
 
@@ -84,7 +93,7 @@ const handleMessages = makeWorkerHandler({
       safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
     }),
   ),
-  fireSchedule: measureFirings(makeFireSchedule({ experiments, trials, schedules, cloud, clock: systemClock, ids: uuidIds, logger, gate, metrics: safetyMetrics }), { metrics, clock: systemClock }),
+  fireSchedule: measureFirings((firing) => firings.fire(firing), { metrics, clock: systemClock }),
   logger,
 });
 

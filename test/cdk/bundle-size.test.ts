@@ -53,12 +53,20 @@ describe('Lambda bundles', () => {
     expect(size(name).loadedInputs).toContain('kallisti-validators:where-source');
   });
 
-  it('the api loads neither the cron parser, time zones nor reports at a cold start: schedules, safety rules and reports load on first use', () => {
+  it.each(['api', 'worker'])('the %s loads neither the cron parser nor time zones at a cold start', (name) => {
+    // Schedules, freeze windows and firings load them on first use (the Scheduler adapter, the schedule use cases,
+    // freeze-window checks only when a window stands, the worker's firing use case).
+    expect(size(name).loadedInputs.filter((input) => /node_modules\/(cron-parser|luxon)\/|^functions\/domain\/cron\.ts$/.test(input))).toEqual([]);
+  });
+
+  it('the api loads neither schedules, safety rules nor reports at a cold start: they load on their first call', () => {
     const loaded = size('api').loadedInputs;
-    expect(loaded.filter((input) => /node_modules\/(cron-parser|luxon)\//.test(input))).toEqual([]);
-    expect(loaded.filter((input) => /^functions\/(use-cases\/(schedules|safety|safety-gate|safety-preview|report)\.ts|domain\/(cron\.ts|report\/)|adapters\/scheduler\/eventbridge-scheduler\.ts)/.test(input))).toEqual([]);
-    // They are in the bundle all the same, as chunks.
-    expect(size('api').files.length).toBeGreaterThan(size('api').loadedFiles.length);
+    expect(loaded.filter((input) => /^functions\/(use-cases\/(schedules|safety|safety-preview|report)\.ts|domain\/report\/|adapters\/scheduler\/eventbridge-scheduler\.ts)/.test(input))).toEqual([]);
+  });
+
+  it('the worker loads the schedule firing use case on the first firing, not at a cold start', () => {
+    expect(size('worker').loadedInputs).not.toContain('functions/use-cases/fire-schedule.ts');
+    expect(size('worker').loadedInputs).toContain('functions/executor/run-trial.ts');
   });
 
   it('leaves out only the SDK clients of AWS step commands, which they import when a step runs', async () => {

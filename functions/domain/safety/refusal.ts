@@ -1,7 +1,9 @@
-import type { JsonObject } from '../types.js';
 import { describeFreeze, freezeOccurrenceAt, type FreezeWindow, type Occurrence } from './freeze.js';
-import { describeHalt, isHaltActive, type Halt } from './halt.js';
+import type { Halt } from './halt.js';
+import { haltRefusal, type HaltRefusal, type SafetyTarget } from './halt-refusal.js';
 import { describeScope, inScope } from './scope.js';
+
+export type { SafetyTarget };
 
 /** Halts and freeze windows that may apply now (lifted halts and deleted windows left out). */
 export interface SafetyRules {
@@ -9,15 +11,7 @@ export interface SafetyRules {
   freezes: FreezeWindow[];
 }
 
-export type SafetyRefusal =
-  | { kind: 'halt'; halt: Halt; message: string }
-  | { kind: 'freeze'; window: FreezeWindow; occurrence: Occurrence; message: string };
-
-export interface SafetyTarget {
-  experimentId: string;
-  experimentMetadata?: JsonObject;
-  trialMetadata?: JsonObject;
-}
+export type SafetyRefusal = HaltRefusal | { kind: 'freeze'; window: FreezeWindow; occurrence: Occurrence; message: string };
 
 /**
  * Why a trial of `target` may not start: an active halt in scope at `now` (the
@@ -25,12 +19,9 @@ export interface SafetyTarget {
  * (default `now`; a firing passes its scheduled time). Undefined = it may start.
  */
 export function safetyRefusal(rules: SafetyRules, target: SafetyTarget, now: Date, freezeAt: Date = now): SafetyRefusal | undefined {
+  const halted = haltRefusal(rules.halts, target, now);
+  if (halted) return halted;
   const labels = { experiment: target.experimentMetadata, trial: target.trialMetadata };
-  const halts = rules.halts.filter((halt) => isHaltActive(halt, now) && inScope(halt.scope, labels)).sort((a, b) => a.created_at.localeCompare(b.created_at));
-  const halt = halts[0];
-  if (halt) {
-    return { kind: 'halt', halt, message: `Experiment ${target.experimentId} is halted by ${describeHalt(halt)}, which applies to ${describeScope(halt.scope)}.` };
-  }
   for (const window of rules.freezes) {
     if (!inScope(window.scope, labels)) continue;
     const occurrence = freezeOccurrenceAt(window, freezeAt);

@@ -137,6 +137,8 @@ export function ownCodeSourceMapsPlugin(): Plugin {
     name: 'kallisti-own-code-source-maps',
     setup(pluginBuild) {
       pluginBuild.onEnd((result) => {
+        // Builds kept in memory (write: false) are only inspected, never deployed: their maps are left whole.
+        if (pluginBuild.initialOptions.write === false) return;
         const root = pluginBuild.initialOptions.absWorkingDir ?? process.cwd();
         for (const file of Object.keys(result.metafile?.outputs ?? {})) {
           if (!file.endsWith('.map')) continue;

@@ -5,8 +5,8 @@ import { awsSettings } from './settings.js';
 /**
  * Steps that start something in AWS and wait until it ends (an FIS experiment, an SSM
  * command) are resumable: one call polls for at most POLL_IN_SLICE_MS, then hands the
- * trial back to the queue until the next poll is due, so a 30-minute experiment costs
- * a few seconds of worker time per minute and never outlives a worker invocation.
+ * trial back to the queue until the next poll is due, so a wait of any length (a
+ * 30-minute experiment) never outlives a worker invocation.
  */
 export const POLL_IN_SLICE_MS = 60_000;
 /** A call starts something only with this much of the slice left; otherwise it starts in the next slice. */

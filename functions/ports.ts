@@ -78,11 +78,24 @@ export interface TrialStore {
    * Writes the runtime of a trial that is In Progress or Stop Initiated: the fields
    * given (the trial must have a runtime already), or all of it with `replace`.
    * `countInvocation` adds one to `invocations`. Returns the trial item as it was
-   * before, or undefined when the trial is not running or has no runtime to patch.
+   * before, or undefined when the trial is not running or has no runtime to patch,
+   * or a condition below fails.
    */
-  updateRuntime(id: string, runtime: Partial<TrialRuntime>, options?: { countInvocation?: boolean; replace?: boolean }): Promise<TrialState | undefined>;
+  updateRuntime(id: string, runtime: Partial<TrialRuntime>, options?: RuntimeUpdateOptions): Promise<TrialState | undefined>;
   /** Trials not yet finished (Scheduled, In Progress, Stop Initiated), oldest first: the local worker's durable queue and the watchdog's list. */
   listUnfinished(page: PageRequest): Promise<Page<TrialState>>;
+}
+
+export interface RuntimeUpdateOptions {
+  countInvocation?: boolean;
+  replace?: boolean;
+  /** Only if the stored runtime's `lease_until` is this one (the watchdog's takeover: one wins, and never over a worker that touched the trial since). */
+  ifLease?: string;
+  /**
+   * Who writes: a recovery delivery (true) may only touch a trial the watchdog marked
+   * `orphaned`; anyone else (false, the default) only one it did not. Ignored with `ifLease`.
+   */
+  recovery?: boolean;
 }
 
 /** One firing of a schedule, as EventBridge Scheduler (or the local scheduler) delivers it. */
@@ -214,6 +227,14 @@ export interface MessageVisibility {
 /** Whether any message at all waits in the queue (the watchdog's test for a trial whose message was lost). */
 export interface QueueProbe {
   isEmpty(): Promise<boolean>;
+  /** Exact knowledge, where the queue has it (local mode): whether the trial is queued or running. */
+  holds?(trialId: string): boolean;
+}
+
+/** How the watchdog hands a trial it took over to the worker: a delivery that runs its recovery (post steps, then the final status). */
+export interface RecoveryQueue {
+  /** `key` names this takeover: sending it twice delivers once. */
+  enqueueRecovery(trialId: string, key: string): Promise<void>;
 }
 
 export interface Clock {

@@ -19,6 +19,8 @@ export interface AlarmsProps {
   worker: lambda.IFunction;
   /** The schedule reconciler (lib/reconciler.ts). */
   reconciler: lambda.IFunction;
+  /** The watchdog (lib/watchdog.ts). */
+  watchdog: lambda.IFunction;
   api: apigateway.RestApiBase;
   /** When given, every alarm (and its recovery) is sent to this address. */
   email?: string;
@@ -121,7 +123,19 @@ export class Alarms extends Construct {
     atLeastOne(
       `${prefix}-overdue-trials`,
       kallistiMetric(props.stage, 'OverdueTrials', { statistic: cloudwatch.Stats.SUM, period: PERIOD }),
-      "A trial was found In Progress longer than its experiment can take; it is ended Failed and its post steps run, but whatever held it up needs a look.",
+      'The watchdog found a trial that could no longer progress (its queue message lost, or no worker past its slice) and ended it with the reason (post steps run by a recovery delivery); whatever held it up needs a look.',
+    );
+    atLeastOne(
+      `${prefix}-watchdog-errors`,
+      props.watchdog.metricErrors({ period: PERIOD, statistic: cloudwatch.Stats.SUM }),
+      'The watchdog failed (an error or its timeout): trials that cannot progress are not being ended; the next run, 5 minutes later, tries again.',
+    );
+    // A failed message is a batch item failure, not a Lambda error: the worker counts them itself.
+    const failures = (outcome: string) => kallistiMetric(props.stage, 'MessageFailures', { dimensions: { Outcome: outcome }, statistic: cloudwatch.Stats.SUM, period: PERIOD });
+    atLeastOne(
+      `${prefix}-message-failures`,
+      new cloudwatch.MathExpression({ expression: 'FILL(retried, 0) + FILL(given_up, 0)', usingMetrics: { retried: failures('retried'), given_up: failures('given_up') }, label: 'Failed queue messages', period: PERIOD }),
+      'The worker failed to handle a queue message (a store or network error): it is retried after 15 s, 30 s, 60 s… and given up after 8 failures, when the watchdog ends its trial. The group waits meanwhile.',
     );
 
     if (props.email !== undefined) {

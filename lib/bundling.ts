@@ -19,6 +19,7 @@ export const LAMBDA_ENTRIES = {
   api: 'functions/api/lambda.ts',
   worker: 'functions/worker/lambda.ts',
   reconciler: 'functions/reconciler/lambda.ts',
+  watchdog: 'functions/watchdog/lambda.ts',
 } as const;
 
 export type LambdaName = keyof typeof LAMBDA_ENTRIES;

@@ -14,6 +14,7 @@ import { KallistiFunction } from './kallisti-function.js';
 import { KallistiTable } from './kallisti-table.js';
 import { acknowledgeNag, wildcardResourceFinding } from './nag.js';
 import { Reconciler } from './reconciler.js';
+import { Watchdog } from './watchdog.js';
 import { Scheduling, type ScheduleAction } from './scheduling.js';
 import type { KallistiSettings } from './settings.js';
 import { defaultSecretPrefix, grantStepSecrets } from './step-secrets.js';
@@ -156,6 +157,8 @@ export class KallistiStack extends Stack {
 
     // Reconciliation: every 15 minutes the schedule group is brought in line with the table.
     const reconciler = new Reconciler(this, 'Reconciler', { ...common, stage: settings.stage, table, scheduling, targetQueue: trials.queue });
+    // Watchdog: every 5 minutes, trials that can no longer progress are ended with the reason.
+    const watchdog = new Watchdog(this, 'Watchdog', { logLevel: settings.logLevel, logRetention: settings.logRetentionDays, retainLogs: settings.retain, stage: settings.stage, table, trialQueue: trials.queue });
 
     const alarms = new Alarms(this, 'Alarms', {
       stage: settings.stage,
@@ -164,6 +167,7 @@ export class KallistiStack extends Stack {
       scheduleDeadLetterQueue: scheduling.deadLetterQueue,
       worker: worker.function,
       reconciler: reconciler.fn.function,
+      watchdog: watchdog.fn.function,
       api: http.api,
       ...(settings.alarmEmail !== undefined && { email: settings.alarmEmail }),
       ...(settings.alarmTopicArn !== undefined && { topicArn: settings.alarmTopicArn }),
@@ -189,6 +193,10 @@ export class KallistiStack extends Stack {
     });
     new CfnOutput(this, 'ScheduleGroupName', { value: scheduling.groupName, description: 'EventBridge Scheduler group holding one schedule per Kallisti schedule' });
 
+    for (const fn of [watchdog.fn]) {
+      fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));
+      fn.addEnvironment('POWERTOOLS_METRICS_NAMESPACE', METRICS_NAMESPACE);
+    }
     for (const fn of [api, worker, reconciler.fn]) {
       // The `service` dimension of every metric both functions publish (lib/kallisti-metrics.ts).
       fn.addEnvironment('POWERTOOLS_SERVICE_NAME', metricsServiceName(settings.stage));

@@ -112,6 +112,13 @@ export interface TrialRuntime {
   lease_until: string;
   /** Receipt handle of the message last received for the trial: lets a stop make a parked message visible at once. */
   receipt?: string;
+  /**
+   * Set by the watchdog when the trial could no longer progress (its message lost, no
+   * worker past its slice): why. From then on only a recovery delivery may run the
+   * trial (post steps, then Failed with this reason); its old message, if it ever
+   * comes back, is acknowledged without running anything.
+   */
+  orphaned?: string;
 }
 
 /**

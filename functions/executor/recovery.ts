@@ -49,9 +49,10 @@ export interface RecoveryPlan {
  * (`Stopped` if a stop was asked). A post step that started is never started again:
  * its entry says it was interrupted. Everything is read from the record, so a
  * recovery that is itself interrupted plans the same way the next time, and each
- * entry it writes replaces the one at its place.
+ * entry it writes replaces the one at its place. `orphaned`: the watchdog's reason for
+ * taking the trial over, which heads the verdict.
  */
-export function planRecovery(trial: Trial, experiment: ExperimentSnapshot | undefined, previous: TrialCheckpoint | undefined, log: TrialLog): RecoveryPlan {
+export function planRecovery(trial: Trial, experiment: ExperimentSnapshot | undefined, previous: TrialCheckpoint | undefined, log: TrialLog, orphaned?: string): RecoveryPlan {
   const record = trial.trial_record;
   const point = interruptionPoint(record, experiment);
   const plan: RecoveryPlan = { checkpoint: { phase: 'post_steps', index: 0, post_failed: [], recovering: true } };
@@ -65,8 +66,11 @@ export function planRecovery(trial: Trial, experiment: ExperimentSnapshot | unde
   } else {
     headline = 'Trial Failed: the run was interrupted after its last step when its worker stopped.';
   }
+  // The watchdog's reason comes first: why nothing ran the trial on.
+  if (orphaned !== undefined) headline = `Trial Failed: ${orphaned} ${headline.replace(/^Trial Failed: t/, 'T')}`;
   // An earlier recovery's verdict names the first interruption: keep it rather than the later one.
-  const lines = previous?.recovering && previous.verdict ? previous.verdict.lines : [log.error(headline), ...(previous?.verdict ? previous.verdict.lines : [])];
+  const lines = previous?.recovering && previous.verdict ? [...previous.verdict.lines] : [log.error(headline), ...(previous?.verdict ? previous.verdict.lines : [])];
+  if (orphaned !== undefined && !lines.some((line) => line.includes(orphaned))) lines.push(log.error(`Trial Failed: ${orphaned}`));
   if (!experiment) lines.push(log.error(`Experiment ${trial.experiment} does not exist, so no post step could run.`));
   plan.checkpoint.verdict = { status: 'Failed', lines };
   // Every post step with an entry has started (its entry is written before it runs).

@@ -63,6 +63,12 @@ export interface RunTrialOptions {
   receipt?: string;
   /** Fires when the worker must stop early (local shutdown): the slice checkpoints at the next step or wait boundary. */
   yieldSignal?: AbortSignal;
+  /**
+   * A recovery delivery sent by the watchdog: it runs only a trial the watchdog marked
+   * orphaned (its post steps, then Failed with the watchdog's reason). Any other delivery
+   * leaves such a trial alone.
+   */
+  recovery?: boolean;
 }
 
 /**
@@ -276,7 +282,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     if (guards && !checkpoint.verdict) checkpoint.guards = guards.saved();
     else delete checkpoint.guards;
     const resumeAt = Math.min(end.resumeAt, guardCheckAt ?? Number.POSITIVE_INFINITY);
-    const parked = await trials.updateRuntime(trial.id, { slice: 'parked', checkpoint, lease_until: leaseUntil(now(), resumeAt) });
+    const parked = await trials.updateRuntime(trial.id, { slice: 'parked', checkpoint, lease_until: leaseUntil(now(), resumeAt) }, { recovery: options.recovery === true });
     if (!parked) {
       const current = await trials.getState(trial.id);
       return { outcome: 'skipped', status: current?.status ?? null };
@@ -330,11 +336,18 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     const trial = await trials.get(state.id);
     if (!trial) return { outcome: 'skipped', status: null };
     const experiment = await experimentOf(trial);
-    const plan = planRecovery(trial, experiment, state.runtime?.checkpoint, log);
-    logger.warn('Recovering an interrupted trial', { trialId: trial.id, status: state.status, postStepsFrom: plan.checkpoint.index });
+    const orphaned = state.runtime?.orphaned;
+    const plan = planRecovery(trial, experiment, state.runtime?.checkpoint, log, orphaned);
+    logger.warn('Recovering an interrupted trial', { trialId: trial.id, status: state.status, postStepsFrom: plan.checkpoint.index, ...(orphaned !== undefined && { orphaned }) });
     if (plan.interrupted) await trials.putRecordEntry(trial.id, plan.interrupted.phase, plan.interrupted.index, plan.interrupted.entry);
-    const runtime = { slice: 'running' as const, checkpoint: plan.checkpoint, lease_until: leaseUntil(now(), options.deadline), ...(options.receipt !== undefined && { receipt: options.receipt }) };
-    const claimed = await trials.updateRuntime(trial.id, runtime, { replace: true, countInvocation: !counted });
+    const runtime = {
+      slice: 'running' as const,
+      checkpoint: plan.checkpoint,
+      lease_until: leaseUntil(now(), options.deadline),
+      ...(options.receipt !== undefined && { receipt: options.receipt }),
+      ...(orphaned !== undefined && { orphaned }),
+    };
+    const claimed = await trials.updateRuntime(trial.id, runtime, { replace: true, countInvocation: !counted, recovery: options.recovery === true });
     if (!claimed) return { outcome: 'skipped', status: (await trials.getState(trial.id))?.status ?? null };
     notify(() => observer.sliceStarted?.({ trialId: trial.id, invocation: (claimed.invocations ?? 0) + (counted ? 0 : 1), recovering: true }));
     return runSlice(state, experiment, plan.checkpoint, claimed.status, options);
@@ -348,7 +361,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
    * from before slices existed).
    */
   async function claim(trialId: string, options: RunTrialOptions): Promise<RunTrialResult | undefined> {
-    const before = await trials.updateRuntime(trialId, { slice: 'running', lease_until: leaseUntil(now(), options.deadline), ...(options.receipt !== undefined && { receipt: options.receipt }) }, { countInvocation: true });
+    const before = await trials.updateRuntime(trialId, { slice: 'running', lease_until: leaseUntil(now(), options.deadline), ...(options.receipt !== undefined && { receipt: options.receipt }) }, { countInvocation: true, recovery: options.recovery === true });
     if (!before) return undefined;
     const runtime = before.runtime;
     if (!runtime || runtime.slice !== 'parked') return recover(before, options, true);
@@ -369,6 +382,12 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       }
       if (isFinal(trial.status)) {
         logger.info('Trial already finished; nothing to run', { trialId, status: trial.status });
+        return { outcome: 'skipped', status: trial.status };
+      }
+      // The watchdog took the trial over: only its recovery delivery runs it; a recovery delivery runs nothing else.
+      if (trial.runtime?.orphaned !== undefined || options.recovery === true) {
+        if (trial.runtime?.orphaned !== undefined && options.recovery === true) return (await claim(trialId, options)) ?? { outcome: 'skipped', status: trial.status };
+        logger.warn(options.recovery ? 'Recovery delivery for a trial the watchdog does not hold; nothing to run' : 'Trial taken over by the watchdog; this delivery runs nothing', { trialId, status: trial.status });
         return { outcome: 'skipped', status: trial.status };
       }
       let result: RunTrialResult | undefined;

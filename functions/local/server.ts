@@ -18,11 +18,13 @@ import { PrometheusMetrics } from '../adapters/local/prometheus-metrics.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { purgeExpiredItems } from '../adapters/local/expired-items.js';
 import { makeReconcileSchedules, type ReconcileReport } from '../use-cases/reconcile-schedules.js';
+import { executorMetricsObserver } from '../observability/executor-metrics.js';
 import { metricsObserver } from '../observability/metrics-observer.js';
 import { observeModules, observeRunTrial, observeTrialStore } from '../observability/observe.js';
 import { terminalObserver } from '../observability/terminal-observer.js';
 import { combineObservers } from '../observability/trial-observer.js';
 import { LocalTrialQueue } from '../adapters/local/local-trial-queue.js';
+import { startLocalWatchdog, type LocalWatchdog } from './local-watchdog.js';
 import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
 import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
 import { makeExecutorSafety } from '../executor/safety-checks.js';
@@ -67,6 +69,8 @@ export interface LocalServerOptions {
   trialWebhookUrl?: string;
   /** `GET /info` (defaults: this version, no platform URLs). */
   info?: Info;
+  /** How often the watchdog looks for trials that can no longer progress (default 60 s). */
+  watchdogEveryMs?: number;
 }
 
 /** What start-up found: trials picked up again, schedules armed and reconciled, expired firing records purged. */
@@ -91,6 +95,7 @@ export interface LocalServer {
   dynamo: LocalDynamo;
   worker: LocalTrialQueue;
   scheduler: LocalScheduler;
+  watchdog: LocalWatchdog;
   metrics: PrometheusMetrics;
   /** Safety events counted since start (also published on /metrics). */
   safetyMetrics: SafetyCounters;
@@ -191,7 +196,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   const gate = makeSafetyGate({ safety: stores.safety, clock, logger, metrics: safetyMetrics });
   const registry = new ModuleRegistry(observeModules(configuredModules(process.env), observer));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
-  const runTrial = observeRunTrial(makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }) }));
+  const runTrial = observeRunTrial(
+    makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }), observer: executorMetricsObserver(metrics) }),
+  );
   // The in-process scheduler stands in for EventBridge Scheduler: each firing joins
   // the queue as the cloud's firing message joins the FIFO queue, and reaching its
   // head goes through the same fire-schedule use case as the worker Lambda.
@@ -290,6 +297,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     purge().catch((error: unknown) => logger.error('Purging expired firing records failed; the next run tries again', { error: String(error) }));
   }, PURGE_EVERY_MS);
   purgeTimer.unref();
+  // Trials the worker gave up on are ended with the reason (their post steps run first), as the scheduled watchdog does on AWS.
+  const watchdog = startLocalWatchdog({ trials: stores.trials, queue, clock, logger, metrics, ...(options.watchdogEveryMs !== undefined && { everyMs: options.watchdogEveryMs }) });
   const host = options.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -298,6 +307,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     });
   } catch (error) {
     clearInterval(purgeTimer);
+    watchdog.stop();
     scheduler.stop();
     await queue.stop();
     await dynamo.close();
@@ -318,6 +328,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     dynamo,
     worker: queue,
     scheduler,
+    watchdog,
     metrics,
     safetyMetrics,
     deliver: (firing) => queue.enqueueFiring(firing),
@@ -325,6 +336,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       clearInterval(purgeTimer);
+      watchdog.stop();
       scheduler.stop();
       await queue.stop();
       await dynamo.close();

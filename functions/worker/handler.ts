@@ -4,6 +4,7 @@ import { ConflictError, DependencyError, KallistiError } from '../domain/errors.
 import { consoleLogger } from '../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../executor/run-trial.js';
 import type { MessageVisibility, ScheduleFiring } from '../ports.js';
+import { noMetrics, type Metrics } from '../metrics/metrics.js';
 import { backoffSeconds, FailureMemo, handBackSeconds, MAX_CONSECUTIVE_FAILURES } from './hand-back.js';
 
 export type { ScheduleFiring };
@@ -31,6 +32,8 @@ export interface WorkerHandlerDeps {
   failures?: FailureMemo;
   /** Epoch ms; tests replace it. */
   now?: () => number;
+  /** Counts messages that failed (retried after a backoff, or given up): a batch item failure is no Lambda error, so no other metric sees them. */
+  metrics?: Metrics;
 }
 
 export const DEFAULT_SAFETY_MARGIN_MS = 60_000;
@@ -49,7 +52,7 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-type Message = { kind: 'trial'; trialId: string } | { kind: 'firing'; firing: ScheduleFiring };
+type Message = { kind: 'trial'; trialId: string; recovery: boolean } | { kind: 'firing'; firing: ScheduleFiring };
 
 function parseBody(body: string): Message {
   let parsed: unknown;
@@ -72,7 +75,8 @@ function parseBody(body: string): Message {
     const firing: ScheduleFiring = { kind: 'schedule-firing', schedule_id, experiment_id, schedule_arn, scheduled_time, ...(generation !== undefined && { generation }) };
     return { kind: 'firing', firing };
   }
-  if (isNonEmptyString(fields['trial_id'])) return { kind: 'trial', trialId: fields['trial_id'] };
+  // `recovery: true`: the watchdog's delivery running the recovery of a trial it took over.
+  if (isNonEmptyString(fields['trial_id'])) return { kind: 'trial', trialId: fields['trial_id'], recovery: fields['recovery'] === true };
   throw new PoisonMessage('Message body has neither trial_id nor kind "schedule-firing"');
 }
 
@@ -96,6 +100,7 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
   const minimumStart = deps.minimumStartMs ?? DEFAULT_MINIMUM_START_MS;
   const now = deps.now ?? Date.now;
   const failures = deps.failures ?? new FailureMemo();
+  const metrics = deps.metrics ?? noMetrics;
 
   /** Best effort: when it fails the message comes back after the queue's visibility timeout instead. */
   const setVisibility = async (record: SQSRecord, seconds: number, why: string): Promise<boolean> => {
@@ -114,12 +119,12 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
     let handled = 0;
     const started = new Set<string>();
 
-    const runTrial = async (trialId: string, record: SQSRecord): Promise<void> => {
+    const runTrial = async (trialId: string, record: SQSRecord, recovery = false): Promise<void> => {
       const remaining = context.getRemainingTimeInMillis();
       if (handled > 1 && remaining < minimumStart) {
         throw new NotEnoughTimeError(`Only ${remaining} ms left in this invocation; message handed back to the queue`);
       }
-      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin, receipt: record.receiptHandle });
+      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin, receipt: record.receiptHandle, ...(recovery && { recovery }) });
       failures.clear(record.messageId);
       if (result.outcome === 'parked') {
         const seconds = handBackSeconds(result.resumeAt, now(), invokedAt);
@@ -136,7 +141,7 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
       const messageId = record.messageId;
       try {
         const message = parseBody(record.body);
-        if (message.kind === 'trial') return await runTrial(message.trialId, record);
+        if (message.kind === 'trial') return await runTrial(message.trialId, record, message.recovery);
         if (!deps.fireSchedule) throw new PoisonMessage('Schedule firings are not handled by this worker');
         // SentTimestamp: when Scheduler sent the firing, its scheduled time plus any flexible-window delay.
         const sent = Number(record.attributes?.SentTimestamp);
@@ -163,9 +168,11 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
         if (attempt > MAX_CONSECUTIVE_FAILURES) {
           // The group must not stay blocked: the message goes, and the watchdog ends its trial with the reason.
           failures.clear(messageId);
+          metrics.record('MessageFailures', 1, { Outcome: 'given_up' });
           logger.error('Message given up after repeated failures; acknowledged so the queue moves on', { messageId, attempts: attempt - 1, error: reason, body: record.body.slice(0, 500) });
           return;
         }
+        metrics.record('MessageFailures', 1, { Outcome: 'retried' });
         const delay = backoffSeconds(attempt);
         await setVisibility(record, delay, 'back off after a failure');
         logger.error('Message failed; it will be retried', { messageId, attempt, retryInSeconds: delay, error: reason });

@@ -16,6 +16,7 @@ import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { createLogger } from '../logging.js';
 import { configuredModules, ModuleRegistry } from '../modules/registry.js';
 import { measureFirings } from '../metrics/instrument.js';
+import { executorMetricsObserver } from '../observability/executor-metrics.js';
 import { metricsObserver } from '../observability/metrics-observer.js';
 import { observeModules, observeRunTrial, observeTrialStore } from '../observability/observe.js';
 import { combineObservers } from '../observability/trial-observer.js';
@@ -91,10 +92,13 @@ const handleMessages = makeWorkerHandler({
       logger,
       metrics: safetyMetrics,
       safety: makeExecutorSafety({ gate, safety, clock: systemClock }),
+      // QueueHandOffs and TrialSlices: what slicing costs.
+      observer: executorMetricsObserver(metrics),
     }),
   ),
   fireSchedule: measureFirings((firing) => firings.fire(firing), { metrics, clock: systemClock }),
   logger,
+  metrics,
 });
 
 const measured: typeof handleMessages = async (event, context) => {

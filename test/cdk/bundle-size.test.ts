@@ -8,6 +8,7 @@ const CLIENTS_AT_START: Record<string, string[]> = {
   api: ['client-dynamodb', 'client-sqs'],
   worker: ['client-dynamodb', 'client-sqs'],
   reconciler: ['client-dynamodb', 'client-scheduler'],
+  watchdog: ['client-dynamodb', 'client-sqs'],
 };
 
 let sizes: BundleSize[];
@@ -19,18 +20,18 @@ beforeAll(async () => {
 const size = (name: string) => sizes.find((s) => s.name === name) as BundleSize;
 
 describe('Lambda bundles', () => {
-  it('builds the API, the worker and the schedule reconciler', () => {
-    expect(sizes.map((s) => s.name)).toEqual(['api', 'worker', 'reconciler']);
+  it('builds the API, the worker, the schedule reconciler and the watchdog', () => {
+    expect(sizes.map((s) => s.name)).toEqual(['api', 'worker', 'reconciler', 'watchdog']);
     for (const s of sizes) expect(s.files).toContain(HANDLER_FILE);
   });
 
-  it.each(['api', 'worker', 'reconciler'])('keeps what the %s loads at a cold start under 1 MB minified', (name) => {
+  it.each(['api', 'worker', 'reconciler', 'watchdog'])('keeps what the %s loads at a cold start under 1 MB minified', (name) => {
     expect(size(name).bytes).toBeGreaterThan(10 * 1024);
     expect(size(name).bytes).toBeLessThan(ONE_MB);
     expect(size(name).bytes).toBeLessThanOrEqual(size(name).totalBytes);
   });
 
-  it.each(['api', 'worker', 'reconciler'])('the %s loads no SDK client at a cold start but those it creates there', (name) => {
+  it.each(['api', 'worker', 'reconciler', 'watchdog'])('the %s loads no SDK client at a cold start but those it creates there', (name) => {
     const clients = new Set(size(name).loadedInputs.flatMap((input) => /node_modules\/@aws-sdk\/(client-[a-z0-9-]+)\//.exec(input)?.[1] ?? []));
     expect([...clients].sort()).toEqual(CLIENTS_AT_START[name]);
   });

@@ -57,6 +57,8 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       'kallisti-dev/Reconciler/Function/Role: AwsSolutions-IAM5[Resource::*]',
       `kallisti-dev/Reconciler/Function/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
       'kallisti-dev/Reconciler/Function/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/kallisti-dev/*]',
+      'kallisti-dev/Watchdog/Function/Function: AwsSolutions-L1',
+      `kallisti-dev/Watchdog/Function/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
       'kallisti-dev/Schedules/DeadLetterQueue: AwsSolutions-SQS3',
       'kallisti-dev/Http: AwsSolutions-APIG2',
       'kallisti-dev/Http: AwsSolutions-APIG3',

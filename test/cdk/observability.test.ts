@@ -180,7 +180,7 @@ describe('alarms added for operations', () => {
   it('every alarm notifies the given topic and the e-mail topic, on alarm and on recovery', () => {
     const [emailTopic] = resource(notified.template, 'AWS::SNS::Topic', 'AlarmsTopic');
     const all = Object.entries(alarms(notified));
-    expect(all.length).toBe(10);
+    expect(all.length).toBe(12);
     for (const [, alarm] of all) {
       expect(alarm['AlarmActions']).toEqual([{ Ref: emailTopic }, TOPIC_ARN]);
       expect(alarm['OKActions']).toEqual([{ Ref: emailTopic }, TOPIC_ARN]);

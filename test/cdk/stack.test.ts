@@ -497,12 +497,14 @@ describe('KallistiStack', () => {
       expect(Object.keys(all).sort()).toEqual([
         'kallisti-dev-api-5xx',
         'kallisti-dev-firing-lag',
+        'kallisti-dev-message-failures',
         'kallisti-dev-overdue-trials',
         'kallisti-dev-queue-age',
         'kallisti-dev-reconciler-errors',
         'kallisti-dev-schedule-dlq',
         'kallisti-dev-schedule-drift',
         'kallisti-dev-trial-dlq',
+        'kallisti-dev-watchdog-errors',
         'kallisti-dev-worker-errors',
         'kallisti-dev-worker-throttles',
       ]);
@@ -532,7 +534,7 @@ describe('KallistiStack', () => {
       const [topic] = resource(full.template, 'AWS::SNS::Topic', 'AlarmsTopic');
       full.template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topic } });
       const all = alarms(full);
-      expect(Object.keys(all)).toHaveLength(10);
+      expect(Object.keys(all)).toHaveLength(12);
       for (const alarm of Object.values(all)) {
         expect(alarm['AlarmActions']).toEqual([{ Ref: topic }]);
         expect(alarm['OKActions']).toEqual([{ Ref: topic }]);

@@ -109,6 +109,27 @@ describe('trial record entries as items of their own', () => {
     expect((await trials.getState(t.id))?.runtime).toBeUndefined();
   });
 
+  it('lets the watchdog take a trial over only on the lease it read, and then only recovery deliveries touch it', async () => {
+    const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    await trials.create(t);
+    const runtime = { slice: 'parked' as const, checkpoint: { phase: 'steps' as const, index: 0, post_failed: [] }, lease_until: '2026-01-03T01:00:00.000Z' };
+    await trials.updateRuntime(t.id, runtime, { replace: true });
+    const takeover = { slice: 'running' as const, orphaned: 'its message was lost', lease_until: '2026-01-03T02:00:00.000Z' };
+    await expect(trials.updateRuntime(t.id, takeover, { ifLease: '2026-01-03T00:59:00.000Z' })).resolves.toBeUndefined();
+    expect((await trials.updateRuntime(t.id, takeover, { ifLease: runtime.lease_until }))?.runtime).toEqual(runtime);
+    // A second watchdog run that read the same lease loses.
+    await expect(trials.updateRuntime(t.id, takeover, { ifLease: runtime.lease_until })).resolves.toBeUndefined();
+    // The trial's own message no longer claims it; a recovery delivery does.
+    await expect(trials.updateRuntime(t.id, { slice: 'running' }, { countInvocation: true })).resolves.toBeUndefined();
+    await expect(trials.updateRuntime(t.id, { slice: 'running', lease_until: '2026-01-03T03:00:00.000Z' }, { countInvocation: true, recovery: true })).resolves.toMatchObject({ runtime: { orphaned: 'its message was lost' } });
+    expect(await trials.getState(t.id)).toMatchObject({ invocations: 1, runtime: { slice: 'running', orphaned: 'its message was lost', lease_until: '2026-01-03T03:00:00.000Z' } });
+    // And a recovery delivery never touches a trial that was not taken over.
+    const other = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    await trials.create(other);
+    await trials.updateRuntime(other.id, runtime, { replace: true });
+    await expect(trials.updateRuntime(other.id, { slice: 'running' }, { recovery: true })).resolves.toBeUndefined();
+  });
+
   it('turns an entry the store refuses (over 400 KB) into a RecordRejectedError', async () => {
     const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
     await trials.create(t);

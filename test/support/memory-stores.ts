@@ -5,7 +5,7 @@ import { normaliseDefinition } from '../../functions/domain/experiment.js';
 import type { ScheduleTrialSummary } from '../../functions/domain/schedule.js';
 import { emptyTrialRecord, isFinal, RECORD_PHASES, type RecordPhase, type Trial, type TrialRecordEntry, type TrialRuntime, type TrialState, type TrialStatus } from '../../functions/domain/trial.js';
 import { RecordRejectedError } from '../../functions/domain/errors.js';
-import type { Clock, ExperimentStore, Page, PageRequest, TimeRange, TrialChanges, TrialStore } from '../../functions/ports.js';
+import type { Clock, ExperimentStore, Page, PageRequest, RuntimeUpdateOptions, TimeRange, TrialChanges, TrialStore } from '../../functions/ports.js';
 
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {
@@ -158,11 +158,13 @@ export class MemoryTrialStore implements TrialStore {
     trial.trial_record[phase][index] = entry;
   }
 
-  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: { countInvocation?: boolean; replace?: boolean } = {}): Promise<TrialState | undefined> {
+  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: RuntimeUpdateOptions = {}): Promise<TrialState | undefined> {
     this.check();
     const trial = this.items.get(id);
     if (!trial || (trial.status !== 'In Progress' && trial.status !== 'Stop Initiated')) return undefined;
     if (!options.replace && !trial.runtime) return undefined;
+    const orphaned = trial.runtime?.orphaned !== undefined;
+    if (options.ifLease !== undefined ? trial.runtime?.lease_until !== options.ifLease : orphaned !== (options.recovery === true)) return undefined;
     const before = stateOf(trial);
     this.runtimeWrites += 1;
     const patch = Object.fromEntries(Object.entries(structuredClone(runtime)).filter(([, value]) => value !== undefined));

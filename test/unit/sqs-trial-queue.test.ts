@@ -14,6 +14,17 @@ describe('SqsTrialQueue', () => {
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({ QueueUrl: URL, MessageBody: '{"trial_id":"t-1"}', MessageGroupId: 'kallisti-trials', MessageDeduplicationId: 't-1' });
   });
 
+  it("sends the watchdog's recovery delivery to a group of its own, deduplicated per takeover", async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    await new SqsTrialQueue(new SQSClient({}), URL).enqueueRecovery('t-1', '2024-05-01T12:20:00.000Z');
+    expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
+      QueueUrl: URL,
+      MessageBody: '{"trial_id":"t-1","recovery":true}',
+      MessageGroupId: 'kallisti-recovery',
+      MessageDeduplicationId: 't-1:recover:2024-05-01T12:20:00.000Z',
+    });
+  });
+
   it('changes the visibility of a received message, within 0 to 43,200 seconds', async () => {
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     const queue = new SqsTrialQueue(new SQSClient({}), URL);

@@ -275,6 +275,25 @@ describe('worker handler', () => {
       expect(responses[8]).toEqual({ batchItemFailures: [] });
       expect(logger.errors.at(-1)).toBe('Message given up after repeated failures; acknowledged so the queue moves on');
     });
+
+    it('counts failed messages (a batch item failure is no Lambda error): retried, then given up', async () => {
+      const counted: string[] = [];
+      const metrics = { record: (name: string, _value: number, dimensions: Record<string, string>) => void counted.push(`${name}:${dimensions['Outcome']}`), flush: () => undefined };
+      const handler = makeWorkerHandler({ runTrial: fakeRunTrial({ t1: new StoreUnavailableError('down') }), logger: recordingLogger(), visibility: recordingVisibility(), metrics });
+      for (let i = 0; i < 9; i += 1) await handler(event(trialBody('t1')), context());
+      expect(counted).toEqual([...Array<string>(8).fill('MessageFailures:retried'), 'MessageFailures:given_up']);
+    });
+
+    it("passes the watchdog's recovery flag on, and only on a recovery delivery", async () => {
+      const runTrial = fakeRunTrial();
+      const handler = makeWorkerHandler({ runTrial, logger: recordingLogger() });
+      await handler(event(JSON.stringify({ trial_id: 't1', recovery: true })), context());
+      await handler(event(JSON.stringify({ trial_id: 't2', recovery: 'yes' })), context());
+      expect(runTrial.calls.map((c) => [c.id, c.options?.recovery])).toEqual([
+        ['t1', true],
+        ['t2', undefined],
+      ]);
+    });
   });
 
   it('hands later messages back to the queue when too little time is left, but always runs the first', async () => {

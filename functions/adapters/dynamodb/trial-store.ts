@@ -2,7 +2,7 @@ import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, t
 import { ConflictError, RecordRejectedError } from '../../domain/errors.js';
 import type { ScheduleTrialSummary } from '../../domain/schedule.js';
 import { emptyTrialRecord, isFinal, RECORD_PHASES, type ExperimentSnapshot, type RecordPhase, type Trial, type TrialRecord, type TrialRecordEntry, type TrialRuntime, type TrialState, type TrialStatus } from '../../domain/trial.js';
-import type { Page, PageRequest, TimeRange, TrialChanges, TrialStore } from '../../ports.js';
+import type { Page, PageRequest, RuntimeUpdateOptions, TimeRange, TrialChanges, TrialStore } from '../../ports.js';
 import { isConditionalCheckFailed, isValidationException } from './client.js';
 import { decodeToken, encodeToken } from './pagination.js';
 import { INDEXES, KEY, type IndexDef } from './table.js';
@@ -186,7 +186,7 @@ export class DynamoTrialStore implements TrialStore {
     }
   }
 
-  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: { countInvocation?: boolean; replace?: boolean } = {}): Promise<TrialState | undefined> {
+  async updateRuntime(id: string, runtime: Partial<TrialRuntime>, options: RuntimeUpdateOptions = {}): Promise<TrialState | undefined> {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':running': 'In Progress', ':stopping': 'Stop Initiated' };
     const sets: string[] = [];
@@ -201,6 +201,16 @@ export class DynamoTrialStore implements TrialStore {
         sets.push(`runtime.#${field} = :${field}`);
       }
     }
+    // Who may write: the watchdog's takeover (the lease it saw), a recovery delivery (an orphaned trial) or anyone else (not orphaned).
+    let holder: string;
+    if (options.ifLease !== undefined) {
+      names['#leaseSeen'] = 'lease_until';
+      values[':leaseSeen'] = options.ifLease;
+      holder = 'runtime.#leaseSeen = :leaseSeen';
+    } else {
+      names['#orphanedMark'] = 'orphaned';
+      holder = options.recovery ? 'attribute_exists(runtime.#orphanedMark)' : 'attribute_not_exists(runtime.#orphanedMark)';
+    }
     if (options.countInvocation) {
       values[':zero'] = 0;
       values[':one'] = 1;
@@ -212,7 +222,7 @@ export class DynamoTrialStore implements TrialStore {
           TableName: this.tableName,
           Key: key(id),
           UpdateExpression: `SET ${sets.join(', ')}`,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (:running, :stopping)${options.replace ? '' : ' AND attribute_exists(runtime)'}`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (:running, :stopping)${options.replace ? '' : ' AND attribute_exists(runtime)'} AND ${holder}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_OLD',

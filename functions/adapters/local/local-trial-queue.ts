@@ -1,6 +1,6 @@
 import { consoleLogger } from '../../app-logger.js';
 import type { ExecutorLogger, RunTrial } from '../../executor/run-trial.js';
-import type { ScheduleFiring, TrialQueue, TrialStore } from '../../ports.js';
+import type { QueueProbe, RecoveryQueue, ScheduleFiring, TrialQueue, TrialStore } from '../../ports.js';
 
 export interface LocalTrialQueueDeps {
   trials: TrialStore;
@@ -29,7 +29,7 @@ const PAGE_SIZE = 100;
 
 
 /** A trial to run, or a schedule firing to turn into one first (as the FIFO queue carries both). */
-type Job = { kind: 'trial'; trialId: string } | { kind: 'firing'; firing: ScheduleFiring; handled: () => void };
+type Job = { kind: 'trial'; trialId: string; recovery?: boolean } | { kind: 'firing'; firing: ScheduleFiring; handled: () => void };
 
 /**
  * Local mode's stand-in for the FIFO queue and its consumer: trials and schedule
@@ -42,7 +42,7 @@ type Job = { kind: 'trial'; trialId: string } | { kind: 'firing'; firing: Schedu
  * from before a restart, oldest first; a firing lost in a crash is found missing
  * at the next start-up (see LocalScheduler).
  */
-export class LocalTrialQueue implements TrialQueue {
+export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
   private readonly pending: Job[] = [];
   /** Ids queued or running, so a trial is never queued twice. */
   private readonly known = new Set<string>();
@@ -72,6 +72,22 @@ export class LocalTrialQueue implements TrialQueue {
     if (this.parked?.trialId === trialId) this.parked.wake();
   }
 
+  /**
+   * The watchdog's recovery of a trial it took over (the worker had given it up): it goes
+   * first, so the trial's post steps run as soon as the running trial allows.
+   */
+  async enqueueRecovery(trialId: string): Promise<void> {
+    if (this.known.has(trialId)) return;
+    this.known.add(trialId);
+    this.pending.unshift({ kind: 'trial', trialId, recovery: true });
+    this.kick();
+  }
+
+  /** Nothing queued and nothing running. */
+  async isEmpty(): Promise<boolean> {
+    return this.known.size === 0 && this.pending.length === 0 && this.loop === undefined;
+  }
+
   /** Queues a trial; it runs after every trial queued before it. */
   async enqueue(trialId: string): Promise<void> {
     this.add(trialId);
@@ -96,18 +112,19 @@ export class LocalTrialQueue implements TrialQueue {
    */
   async start(): Promise<number> {
     if (this.started) return 0;
-    const unfinished: string[] = [];
+    const unfinished: { id: string; recovery: boolean }[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.deps.trials.listUnfinished({ limit: PAGE_SIZE, nextToken });
-      unfinished.push(...page.items.map((trial) => trial.id));
+      // A trial the watchdog took over goes on as its recovery.
+      unfinished.push(...page.items.map((trial) => ({ id: trial.id, recovery: trial.runtime?.orphaned !== undefined })));
       nextToken = page.nextToken;
     } while (nextToken);
     // Anything enqueued before or during the listing is newer than what the store held.
     const queued = this.pending.splice(0);
     queued.forEach((job) => job.kind === 'trial' && this.known.delete(job.trialId));
-    unfinished.forEach((id) => this.add(id));
-    queued.forEach((job) => (job.kind === 'trial' ? this.add(job.trialId) : this.pending.push(job)));
+    unfinished.forEach((trial) => this.add(trial.id, trial.recovery));
+    queued.forEach((job) => (job.kind === 'trial' ? this.add(job.trialId, job.recovery === true) : this.pending.push(job)));
     this.started = true;
     this.stopping = false;
     this.yieldController = new AbortController();
@@ -143,10 +160,10 @@ export class LocalTrialQueue implements TrialQueue {
     return this.pending.length;
   }
 
-  private add(trialId: string): void {
+  private add(trialId: string, recovery = false): void {
     if (this.known.has(trialId)) return;
     this.known.add(trialId);
-    this.pending.push({ kind: 'trial', trialId });
+    this.pending.push({ kind: 'trial', trialId, ...(recovery && { recovery }) });
   }
 
   /** Starts the single loop unless it already runs: there is never more than one. */
@@ -168,7 +185,7 @@ export class LocalTrialQueue implements TrialQueue {
         continue;
       }
       try {
-        await this.runWithRetries(job.trialId);
+        await this.runWithRetries(job.trialId, job.recovery === true);
       } finally {
         this.known.delete(job.trialId);
       }
@@ -202,11 +219,11 @@ export class LocalTrialQueue implements TrialQueue {
   }
 
   /** Runs a trial slice after slice, waiting between them as the queue would; parks it on shutdown. */
-  private async runWithRetries(trialId: string): Promise<void> {
+  private async runWithRetries(trialId: string, recovery = false): Promise<void> {
     for (let attempt = 1; ; ) {
       try {
         const deadline = this.budgetMs === undefined ? undefined : this.now() + this.budgetMs;
-        const result = await this.deps.runTrial(trialId, { ...(deadline !== undefined && { deadline }), yieldSignal: this.yieldController.signal });
+        const result = await this.deps.runTrial(trialId, { ...(deadline !== undefined && { deadline }), yieldSignal: this.yieldController.signal, ...(recovery && { recovery }) });
         attempt = 1;
         if (result.outcome !== 'parked') {
           this.logger.info('Trial handled', { trialId, outcome: result.outcome, status: result.status });
@@ -221,8 +238,8 @@ export class LocalTrialQueue implements TrialQueue {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         if (attempt >= this.maxAttempts || this.stopping) {
-          // Left unfinished in the store: the next start() picks it up again.
-          this.logger.error('Trial could not be run; it stays queued in the store until restart', { trialId, error: message });
+          // Left unfinished in the store: the watchdog ends it (or the next start() picks it up again).
+          this.logger.error('Trial could not be run; the watchdog ends it if nothing else does', { trialId, error: message });
           return;
         }
         this.logger.warn('Trial run failed; retrying', { trialId, attempt, error: message });

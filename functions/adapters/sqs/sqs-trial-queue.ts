@@ -1,8 +1,15 @@
 import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { MessageVisibility, QueueProbe, TrialQueue } from '../../ports.js';
+import type { MessageVisibility, QueueProbe, RecoveryQueue, TrialQueue } from '../../ports.js';
 
 /** All work shares one message group, so the FIFO queue hands the worker one trial at a time, in order. */
 export const MESSAGE_GROUP_ID = 'kallisti-trials';
+
+/**
+ * The watchdog's recovery deliveries go in a group of their own: a trial it took over
+ * has its post steps run at once by the same worker, rather than behind every trial
+ * queued since its message was lost.
+ */
+export const RECOVERY_GROUP_ID = 'kallisti-recovery';
 
 /** ChangeMessageVisibility accepts 0 to 43,200 seconds (12 hours). */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -13,7 +20,7 @@ function isGone(error: unknown): boolean {
   return ['MessageNotInflight', 'ReceiptHandleIsInvalid', 'AWS.SimpleQueueService.MessageNotInflight', 'InvalidParameterValue'].includes(error.name);
 }
 
-export class SqsTrialQueue implements TrialQueue, MessageVisibility, QueueProbe {
+export class SqsTrialQueue implements TrialQueue, MessageVisibility, QueueProbe, RecoveryQueue {
   constructor(
     private readonly client: SQSClient,
     private readonly queueUrl: string,
@@ -27,6 +34,18 @@ export class SqsTrialQueue implements TrialQueue, MessageVisibility, QueueProbe 
         MessageGroupId: MESSAGE_GROUP_ID,
         // The trial id makes a retried send of the same trial a no-op within SQS's 5-minute window.
         MessageDeduplicationId: trialId,
+      }),
+    );
+  }
+
+  async enqueueRecovery(trialId: string, key: string): Promise<void> {
+    await this.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.queueUrl,
+        MessageBody: JSON.stringify({ trial_id: trialId, recovery: true }),
+        MessageGroupId: RECOVERY_GROUP_ID,
+        // One takeover, one delivery: a watchdog run repeated within SQS's 5-minute window sends nothing more.
+        MessageDeduplicationId: `${trialId}:recover:${key}`.slice(0, 128),
       }),
     );
   }

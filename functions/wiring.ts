@@ -3,6 +3,7 @@ import { configuredModules, ModuleRegistry } from './modules/registry.js';
 import type { Clock, CloudScheduler, EmailSubscriptions, ExperimentStore, IdGenerator, NotificationStore, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
+import type { TimingLimits } from './use-cases/validate-timing.js';
 import { makeNotificationUseCases } from './use-cases/notification.js';
 import { onDemand } from './use-cases/on-demand.js';
 import type { ReportUseCases } from './use-cases/report.js';
@@ -32,6 +33,8 @@ export interface CoreDeps {
   clock?: Clock;
   ids?: IdGenerator;
   registry?: ModuleRegistry;
+  /** What one worker slice and one trial can give, checked when an experiment is saved (default: the Lambda worker's). */
+  timing?: TimingLimits;
   /** Caps of one `GET /report` (defaults: DEFAULT_REPORT_LIMITS). */
   reportLimits?: Partial<ReportLimits>;
 }
@@ -58,7 +61,7 @@ export function buildUseCases(deps: CoreDeps) {
     registry,
     clock,
     ids,
-    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller) }),
+    experiments: makeExperimentUseCases({ experiments: deps.experiments, registry, clock, ids, beforeDelete: (id, caller) => schedules.deleteAllOf(id, caller), ...(deps.timing && { timing: deps.timing }) }),
     trials: makeTrialUseCases({ trials: deps.trials, experiments: deps.experiments, queue: deps.queue, clock, ids, gate, registry, logger: deps.logger }),
     safety: onDemand<SafetyUseCases>(
       async () =>

@@ -38,6 +38,7 @@ import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
 import { answerClientErrors, ClientGoneError, localContext, readRequestBody, toApiGatewayEvent, unsupportedEncoding, writeHead, writeResult } from './http-adapter.js';
+import { AWS_TIMING_LIMITS } from '../use-cases/validate-timing.js';
 
 const DOCS_ASSETS_PREFIX = '/docs/assets/';
 /** Prometheus scrape endpoint (local mode only; on AWS the same metrics go to CloudWatch). */
@@ -212,7 +213,9 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     now: () => clock.now().getTime(),
     ...(options.workerBudgetSeconds !== undefined && { budgetMs: options.workerBudgetSeconds * 1000 }),
   });
-  const useCases = buildUseCases({ ...stores, notifications: new DynamoNotificationStore(dynamo.documentClient, tableName), queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics });
+  // With a slice budget, a step that cannot fit one slice is refused when saved, as on AWS with Lambda's.
+  const timing = options.workerBudgetSeconds !== undefined ? { ...AWS_TIMING_LIMITS, sliceMs: options.workerBudgetSeconds * 1000 } : undefined;
+  const useCases = buildUseCases({ ...stores, notifications: new DynamoNotificationStore(dynamo.documentClient, tableName), queue, cloud: scheduler, clock, registry, logger, metrics: safetyMetrics, ...(timing && { timing }) });
   const handler = makeApiHandler({
     routes: makeRoutes({ ...useCases, docsAssetsBase: DOCS_ASSETS_PREFIX, info: options.info ?? infoFromEnv({}, false) }),
     authenticator: options.authenticator ?? openAccess,

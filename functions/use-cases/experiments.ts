@@ -6,6 +6,7 @@ import type { Json } from '../domain/types.js';
 import type { ModuleRegistry } from '../modules/registry.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest } from '../ports.js';
 import { validateSteps } from './validate-experiment.js';
+import { AWS_TIMING_LIMITS, validateTiming, type TimingLimits } from './validate-timing.js';
 import { collect, type ListRequest } from './list-all.js';
 
 export interface ExperimentDeps {
@@ -15,6 +16,8 @@ export interface ExperimentDeps {
   ids: IdGenerator;
   /** Removes what hangs off an experiment (its schedules) before it is marked deleted, on behalf of `caller`. */
   beforeDelete?: (experimentId: string, caller: Caller) => Promise<void>;
+  /** What one worker slice and one trial can give (default: the Lambda worker's and the queue's). */
+  timing?: TimingLimits;
 }
 
 async function assertValidSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): Promise<void> {
@@ -22,8 +25,15 @@ async function assertValidSteps(definition: Partial<ExperimentDefinition>, regis
   if (errors.length > 0) throw new ValidationError('The experiment has invalid steps', errors);
 }
 
+/** The whole definition (a PATCH merged with what is stored) must fit what the worker and the queue allow. */
+function assertRunnable(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry, timing: TimingLimits): void {
+  const errors = validateTiming(definition, registry, timing);
+  if (errors.length > 0) throw new ValidationError('The experiment cannot run as defined', errors);
+}
+
 export function makeExperimentUseCases(deps: ExperimentDeps) {
   const { experiments, registry, clock, ids } = deps;
+  const timing = deps.timing ?? AWS_TIMING_LIMITS;
 
   /** A live experiment; the 404 for a deleted one says who deleted it and when. */
   async function load(id: string): Promise<Experiment> {
@@ -46,6 +56,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
      */
     async create(definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
       await assertValidSteps(definition, registry);
+      assertRunnable(definition, registry, timing);
       const now = clock.now().toISOString();
       const experiment: Experiment = {
         id: ids.newId(),
@@ -78,6 +89,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
     /** PUT: the body replaces every writable field; omitted optional fields are emptied. */
     async replace(id: string, given: ExperimentDefinition, caller: Caller): Promise<Experiment> {
       await assertValidSteps(given, registry);
+      assertRunnable(given, registry, timing);
       const current = await load(id);
       const definition = restoreMasked(given, current);
       const next: Experiment = {
@@ -98,6 +110,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
       const current = await load(id);
       const changes = restoreMasked(given, current);
       const merged: ExperimentDefinition = { ...current, ...changes };
+      assertRunnable(merged, registry, timing);
       const next: Experiment = {
         ...current,
         ...normaliseDefinition(merged),

@@ -51,6 +51,29 @@ describe('POST /experiment', () => {
     expect(templated.status).toBe(201);
   });
 
+  it('refuses a step that cannot fit one worker invocation, naming its timeout, and accepts one that fits', async () => {
+    const slow = await api.call('POST', '/experiment', experimentBody({ steps: [{ step: 'slow call', do: 'cm.http_probe', where: { url: 'http://x.test', timeout: 840 } }] }));
+    expect(slow.status).toBe(400);
+    expect((slow.body as Body)['errors']).toEqual([{ path: 'steps[0].where.timeout', message: expect.stringMatching(/"slow call".*841 s.*780 s/) }]);
+    expect(await countExperiments()).toBe(0);
+    const fits = await api.call('POST', '/experiment', experimentBody({ steps: [{ step: 'call', do: 'cm.http_probe', where: { url: 'http://x.test', timeout: 779 } }] }));
+    expect(fits.status).toBe(201);
+    // A PATCH is judged with what it leaves in place.
+    const id = String((fits.body as Body)['id']);
+    const patched = await api.call('PATCH', `/experiment/${id}`, { post_steps: [{ step: 'undo', do: 'cm.http_request', where: { url: 'http://x.test', timeout: 900 } }] });
+    expect(patched.status).toBe(400);
+    expect(((patched.body as Body)['errors'] as { path: string }[]).map((e) => e.path)).toEqual(['post_steps[0].where.timeout']);
+  });
+
+  it('accepts waits of any length (they are split across slices) up to the longest a trial may run, and names the step past it', async () => {
+    const day = (n: number) => ({ step: `day ${n}`, do: 'cm.wait', where: { time_in_seconds: 86_400 } });
+    const twelve = Array.from({ length: 12 }, (_, i) => day(i));
+    expect((await api.call('POST', '/experiment', experimentBody({ pre_steps: [], steps: twelve }))).status).toBe(201);
+    const res = await api.call('POST', '/experiment', experimentBody({ pre_steps: [], steps: twelve, post_steps: [day(12)] }));
+    expect(res.status).toBe(400);
+    expect((res.body as Body)['errors']).toEqual([{ path: 'post_steps[0]', message: expect.stringMatching(/up to 312 h .* \(288 h: the queue keeps a trial's message 14 days\)/) }]);
+  });
+
   it('rejects an invalid expectation operator', async () => {
     const res = await api.call('POST', '/experiment', experimentBody({ steps: [{ step: 'p', do: 'cm.http_request', where: { url: 'http://x.test' }, expect: [{ operator: 'approx', status_code: 200 }] }] }));
     expect(res.status).toBe(400);

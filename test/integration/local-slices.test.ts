@@ -54,6 +54,10 @@ describe('local worker with KALLISTI_WORKER_BUDGET_SECONDS', () => {
     const probe = { step: 'probe', do: 'cm.http_probe', where: { url: `${base}/health`, timeout: 2 } };
     const experiment = await post(`${base}/experiment`, { name: 'sliced', steps: [probe, { step: 'pause', do: 'cm.wait', where: { time_in_seconds: 20 } }, probe], post_steps: [probe] });
     const quick = await post(`${base}/experiment`, { name: 'quick', steps: [probe] });
+    // A call that cannot fit a 5 s slice is refused when saved, naming its timeout.
+    const slow = await fetch(`${base}/experiment`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'slow', steps: [{ ...probe, where: { ...probe.where, timeout: 10 } }] }) });
+    expect(slow.status).toBe(400);
+    expect(((await slow.json()) as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(['steps[0].where.timeout']);
     const first = await post(`${base}/trial`, { experiment: experiment.id });
     await until(base, first.id, (t) => t.status === 'In Progress', 10_000);
     const second = await post(`${base}/trial`, { experiment: quick.id });

@@ -85,11 +85,29 @@ if (auth.mode === 'open') console.warn(`\n  WARNING: ${describeAuth(auth)}\n`);
 else console.log(`  ${describeAuth(auth)}`);
 
 let closing = false;
+/** How long the first Ctrl-C waits for the running trial to reach a step or wait boundary. */
+const SHUTDOWN_GRACE_MS = 4500;
+
+/**
+ * First Ctrl-C / SIGTERM: no new work; the running trial checkpoints at its next step or
+ * wait boundary (it goes on after the next start) while the API stays up; then exit,
+ * within ~5 s whatever happens. Second Ctrl-C: exit now (the trial is then recovered as
+ * interrupted at the next start: its post steps run, it ends Failed).
+ */
 async function shutdown(signal: string): Promise<void> {
-  if (closing) return;
+  if (closing) {
+    console.log(`${signal} again: exiting now; the running trial is recovered as interrupted at the next start (its post steps run).`);
+    process.exit(130);
+  }
   closing = true;
-  console.log(`${signal} received: finishing the running trial step, then stopping.`);
+  console.log(`${signal} received: taking no new trial; the running trial checkpoints at its next step or wait boundary and goes on after the next start. The API stays up meanwhile (at most ${Math.ceil(SHUTDOWN_GRACE_MS / 1000)} s). Press Ctrl-C again to exit now.`);
+  const deadline = setTimeout(() => {
+    console.log('The running step did not end in time: exiting; the trial is recovered as interrupted at the next start (its post steps run).');
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS);
   await server.close();
+  clearTimeout(deadline);
+  console.log('Stopped.');
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -336,12 +336,15 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     safetyMetrics,
     deliver: (firing) => queue.enqueueFiring(firing),
     close: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
+      // No new work: no firing, no watchdog run, no trial taken off the queue.
       clearInterval(purgeTimer);
       watchdog.stop();
       scheduler.stop();
+      // The worker first, the API still up: the running trial checkpoints at its next step or wait
+      // boundary (its HTTP steps may call this very API), and goes on after the next start.
       await queue.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
       await dynamo.close();
       await unlock();
     },

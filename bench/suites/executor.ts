@@ -21,6 +21,7 @@ import { experimentFrom, noopModule, noopSteps } from '../lib/fixtures.js';
 import { ms, verdict, type Row } from '../lib/report.js';
 import { interleave, leastSquares, round, rounded, summarize } from '../lib/stats.js';
 import type { SuiteContext, SuiteResult } from './suite.js';
+import { measureHandOff } from './hand-off.js';
 
 const TABLE = 'kallisti-bench-executor';
 const STEP_COUNTS = [1, 10, 100] as const;
@@ -28,6 +29,8 @@ const STEP_COUNTS = [1, 10, 100] as const;
 const TRIAL_ALL_PROJECTED_INDEXES = 2;
 const TARGET_WRITES = { perStep: 1, perTrial: 2 };
 const TARGET_MS_PER_STEP = 5;
+/** A step at 100 costs at most this many times one at 10 (write units, time): the cost per step does not grow with the trial. */
+const FLAT_RATIO = 1.1;
 
 const VARIANTS = ['current'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -182,10 +185,38 @@ export async function runExecutor(context: SuiteContext): Promise<SuiteResult> {
     const c100 = counts.current['100'] as ExecutorCounts;
     rows.push({
       benchmark: 'Executor: 100-step trial, table write units',
-      measured: `${c100.writeUnits} WRU table (~${c100.estimatedWriteUnitsWithIndexes} with GSIs), item ${(c100.finalItemBytes / 1024).toFixed(1)} KiB`,
+      measured: `${c100.writeUnits} WRU table (~${c100.estimatedWriteUnitsWithIndexes} with GSIs), assembled trial ${(c100.finalItemBytes / 1024).toFixed(1)} KiB (spread over its items)`,
       result: 'info',
     });
     rows.push({ benchmark: 'Executor: stop polling while a step runs', measured: `${round(pollReadsPerSecond, 2)} reads/s`, result: 'info' });
+
+    // Flat cost per step: what a step adds between 1 and 10 steps against between 10 and 100 (the fixed cost of a trial cancels out).
+    const wu = (n: number) => (counts.current[String(n)] as ExecutorCounts).writeUnits;
+    const wuPerStep10 = (wu(10) - wu(1)) / 9;
+    const wuPerStep100 = (wu(100) - wu(10)) / 90;
+    const wuRatio = wuPerStep100 / wuPerStep10;
+    rows.push({
+      benchmark: 'Executor: write units per step, at 10 and at 100 steps',
+      measured: `${round(wuPerStep10, 2)} → ${round(wuPerStep100, 2)} WRU (×${round(wuRatio, 2)})`,
+      target: `≤ ${FLAT_RATIO}×`,
+      result: verdict(wuRatio <= FLAT_RATIO),
+    });
+    const cur = time.current;
+    const msRatio = cur.msPerStepFrom10To100 / cur.msPerStepFrom1To10;
+    rows.push({
+      benchmark: 'Executor: ms per step, at 10 and at 100 steps',
+      measured: `${ms(cur.msPerStepFrom1To10)} → ${ms(cur.msPerStepFrom10To100)} (×${round(msRatio, 2)})`,
+      target: `≤ ${FLAT_RATIO}×`,
+      result: verdict(msRatio <= FLAT_RATIO),
+    });
+    context.progress('executor: one slice hand-off');
+    const handOff = await measureHandOff({ runTrial: runners.current, counter, newTrial: () => newTrial(byCount.get(10) as Experiment) });
+    rows.push({
+      benchmark: 'Executor: one slice hand-off (park, hand back, claim)',
+      measured: `${handOff.storeCalls} store calls (${handOff.storeWrites} writes) + ${handOff.queueCalls} queue call, ${ms(handOff.ms)}`,
+      target: '≤ 2 store calls + 1 queue call',
+      result: verdict(handOff.storeCalls <= 2 && handOff.queueCalls <= 1),
+    });
 
     return {
       rows,
@@ -198,6 +229,8 @@ export async function runExecutor(context: SuiteContext): Promise<SuiteResult> {
         time,
         typicalTrialMs: rounded(typicalMs),
         stopPolling: { readsPerSecondOfStep: round(pollReadsPerSecond, 2), waitTrial: waitCounts },
+        flatness: { writeUnitsPerStep: { from1To10: round(wuPerStep10, 3), from10To100: round(wuPerStep100, 3), ratio: round(wuRatio, 3) }, msPerStepRatio: round(msRatio, 3) },
+        handOff,
         targets: { writes: TARGET_WRITES, msPerStep: TARGET_MS_PER_STEP },
         loggedProblems: logger.problems.slice(0, 20),
       },

@@ -74,7 +74,7 @@ export class Alarms extends Construct {
     atLeastOne(
       `${prefix}-trial-dlq`,
       props.trialDeadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: cloudwatch.Stats.MAXIMUM }),
-      'A trial or schedule firing failed 5 times and was moved to the trial dead-letter queue; it will not run until redriven.',
+      'A trial or schedule firing was received 1,000 times (every slice of a long trial is a receive) and moved to the trial dead-letter queue; it will not run until redriven, and the watchdog ends its trial.',
     );
     atLeastOne(
       `${prefix}-schedule-dlq`,

@@ -18,9 +18,10 @@
  * race (a stop request landed), the trial is read again and handled from its new status.
  */
 import { ConflictError, RecordRejectedError } from '../domain/errors.js';
-import { hideParameters, parameterSecrets, secretParameterNames } from '../domain/redaction.js';
+import { hideParameters, secretParameterNames } from '../domain/redaction.js';
+import { secretsOfParameters, SnapshotCache, stepsOf } from './trial-snapshot.js';
 import { missingParameters, resolveParameters } from '../domain/templating.js';
-import { assertTransition, emptyTrialRecord, isFinal, snapshotOf, type ExperimentSnapshot, type Trial, type TrialCheckpoint, type TrialRecordEntry, type TrialState, type TrialStatus } from '../domain/trial.js';
+import { assertTransition, emptyTrialRecord, isFinal, type ExperimentSnapshot, type Trial, type TrialCheckpoint, type TrialRecordEntry, type TrialState, type TrialStatus } from '../domain/trial.js';
 import type { JsonObject } from '../domain/types.js';
 import { consoleLogger, type AppLogger } from '../app-logger.js';
 import type { ModuleRegistry } from '../modules/registry.js';
@@ -87,17 +88,6 @@ export const DEFAULT_STOP_POLL_MS = 1000;
 export const DEFAULT_START_MARKER_DELAY_MS = 1000;
 /** Conditional writes lost to concurrent changes before giving up (each loss means the status moved on). */
 const MAX_ATTEMPTS = 5;
-/** Snapshots kept in memory: immutable, so a warm worker reads each trial's snapshot once. */
-const SNAPSHOT_CACHE_SIZE = 32;
-
-function stepsOf(experiment: ExperimentSnapshot | undefined) {
-  return experiment ? [...experiment.pre_steps, ...experiment.steps, ...experiment.post_steps] : [];
-}
-
-/** The values of parameters that hold credentials, to scrub from everything a run records. */
-function secretsOfParameters(experiment: ExperimentSnapshot | undefined, params: JsonObject): string[] {
-  return parameterSecrets(params, secretParameterNames(stepsOf(experiment), params));
-}
 
 export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   const { trials, experiments, clock, registry } = deps;
@@ -115,7 +105,8 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   const log = new TrialLog(clock);
   const now = (): number => clock.now().getTime();
   const nowIso = (): string => clock.now().toISOString();
-  const snapshots = new Map<string, ExperimentSnapshot | undefined>();
+  const snapshots = new SnapshotCache(trials, experiments);
+  const experimentOf = (trial: Pick<Trial, 'id' | 'experiment' | 'experiment_snapshot'>) => snapshots.of(trial);
 
   const notify = (call: () => void): void => {
     try {
@@ -124,19 +115,6 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       logger.warn('Executor observer failed', { error: messageOf(error) });
     }
   };
-
-  /**
-   * What the trial runs: the snapshot taken when it was created. Trials created before
-   * snapshots existed run the stored experiment (a deleted one too: it is kept for audit).
-   */
-  async function experimentOf(trial: Pick<Trial, 'id' | 'experiment' | 'experiment_snapshot'>): Promise<ExperimentSnapshot | undefined> {
-    if (snapshots.has(trial.id)) return snapshots.get(trial.id);
-    const snapshot = trial.experiment_snapshot ?? (await trials.get(trial.id))?.experiment_snapshot;
-    const experiment = snapshot ?? (await experiments.get(trial.experiment, { includeDeleted: true }).then((stored) => stored && snapshotOf(stored)));
-    if (snapshots.size >= SNAPSHOT_CACHE_SIZE) snapshots.delete(snapshots.keys().next().value as string);
-    snapshots.set(trial.id, experiment);
-    return experiment;
-  }
 
   /** The stored experiment (id, metadata) the safety rules match on; a snapshot lacks them. */
   async function storedExperiment(trial: TrialState): Promise<Experiment | undefined> {
@@ -218,7 +196,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       if (final === 'Stopped') await noteHalt(trial, lines);
       const ended = await move(current, final, { completed_at: nowIso(), trial_record: resultOf(lines) }, experiment);
       if (ended) {
-        snapshots.delete(trial.id);
+        snapshots.forget(trial.id);
         logger.info('Trial finished', { trialId: trial.id, status: final, invocations: ended.invocations ?? 0 });
         notify(() => observer.trialFinished?.({ trialId: trial.id, status: final, invocations: ended.invocations ?? 0 }));
         return { outcome: 'ran', status: final };

@@ -18,6 +18,7 @@
  * race (a stop request landed), the trial is read again and handled from its new status.
  */
 import { ConflictError, RecordRejectedError } from '../domain/errors.js';
+import { boundEntry } from '../domain/record-limits.js';
 import { hideParameters, secretParameterNames } from '../domain/redaction.js';
 import { secretsOfParameters, SnapshotCache, stepsOf } from './trial-snapshot.js';
 import { missingParameters, resolveParameters } from '../domain/templating.js';
@@ -33,6 +34,7 @@ import { guardVerdictLines, TrialGuards } from './trial-guards.js';
 import { noObserver, type ExecutorObserver } from './observer.js';
 import { messageOf } from './record-format.js';
 import { planRecovery } from './recovery.js';
+import { cleanUpInterrupted } from './step-cleanup.js';
 import { initialCheckpoint, leaseUntil, mainStepsEndOfLife, postStepsReserveMs } from './slicing.js';
 import { TrialLog } from './trial-log.js';
 import { TrialRun, type Verdict } from './trial-run.js';
@@ -309,15 +311,22 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     return runSlice(started, experiment, checkpoint, started.status, options);
   }
 
-  /** A slice that never ended: plan the recovery from the record and run it (post steps only). */
+  /** A slice that never ended: plan the recovery from the record, undo what the interrupted step left running, and run it (post steps only). */
   async function recover(state: TrialState, options: RunTrialOptions, counted: boolean): Promise<RunTrialResult> {
     const trial = await trials.get(state.id);
     if (!trial) return { outcome: 'skipped', status: null };
     const experiment = await experimentOf(trial);
     const orphaned = state.runtime?.orphaned;
-    const plan = planRecovery(trial, experiment, state.runtime?.checkpoint, log, orphaned);
+    const previous = state.runtime?.checkpoint;
+    const plan = planRecovery(trial, experiment, previous, log, orphaned);
     logger.warn('Recovering an interrupted trial', { trialId: trial.id, status: state.status, postStepsFrom: plan.checkpoint.index, ...(orphaned !== undefined && { orphaned }) });
-    if (plan.interrupted) await trials.putRecordEntry(trial.id, plan.interrupted.phase, plan.interrupted.index, plan.interrupted.entry);
+    if (plan.interrupted) {
+      // The trial ends here: what the interrupted step left running (an FIS experiment, an SSM command) is undone first.
+      const params = resolveParameters(experiment?.parameters, trial.parameters);
+      const undone = await cleanUpInterrupted(registry, experiment, params, previous, plan.interrupted, log, now);
+      const entry = boundEntry({ ...plan.interrupted.entry, logs: [...plan.interrupted.entry.logs, ...undone] });
+      await trials.putRecordEntry(trial.id, plan.interrupted.phase, plan.interrupted.index, entry);
+    }
     const runtime = {
       slice: 'running' as const,
       checkpoint: plan.checkpoint,

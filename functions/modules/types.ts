@@ -115,7 +115,9 @@ export interface StepModule {
    * Resumable modules that leave something running between calls (an FIS experiment, an
    * SSM command): undoes it when the step is abandoned while suspended, because the
    * trial is being stopped (a stop request, a halt, a tripped guard) before the step
-   * could go on. Gets the `state` of the step's last `suspend`. It logs what it did
+   * could go on, or because the trial is being recovered (its worker died in the step,
+   * or the watchdog took it over) and so ends without it. Gets the `state` of the
+   * step's last `suspend`. It logs what it did
    * through `context.log` and never throws for what it could not undo; the executor
    * waits for it (at most CLEANUP_TIMEOUT_MS, then `context.signal` fires).
    *

@@ -1,10 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AWS_MODULES } from '../../functions/modules/aws/index.js';
 import { ChaosPolicy } from '../../lib/chaos-policy.js';
 import { readSettings } from '../../lib/settings.js';
-import { actions, resource, resourceList, resources, roleStatements, synth, TEST_AUTH_CONTEXT, type StatementJson, type Synthesized } from './synth.js';
+import { actions, resource, resourceList, resources, roleStatements, synth, TEST_AUTH_CONTEXT, testApp, type StatementJson, type Synthesized } from './synth.js';
 
 const ROLE_A = 'arn:aws:iam::111111111111:role/chaos-target';
 const ROLE_B = 'arn:aws:iam::222222222222:role/chaos-target';
@@ -21,8 +21,8 @@ let defaults: Synthesized;
 let off: Synthesized;
 
 beforeAll(() => {
-  defaults = synth({ assumeRoleArns: `${ROLE_A}, ${ROLE_B}` }, { bundle: false });
-  off = synth({ awsModules: 'false', assumeRoleArns: ROLE_A }, { bundle: false });
+  defaults = synth({ assumeRoleArns: `${ROLE_A}, ${ROLE_B}` });
+  off = synth({ awsModules: 'false', assumeRoleArns: ROLE_A });
 });
 
 describe('the worker policy generated from the AWS step commands', () => {
@@ -97,7 +97,7 @@ describe('the worker policy generated from the AWS step commands', () => {
 
 describe('ChaosPolicy with another tag, or none', () => {
   const policyOf = (tag: { key: string; value: string } | undefined): StatementJson[] => {
-    const stack = new Stack(new App(), 'Policy');
+    const stack = new Stack(testApp(), 'Policy');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     new ChaosPolicy(stack, 'Chaos', { role, modules: AWS_MODULES, tag, assumeRoleArns: [] });
     return Object.values(Template.fromStack(stack).findResources('AWS::IAM::Policy')).flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: StatementJson[] } } }).Properties.PolicyDocument.Statement);
@@ -115,7 +115,7 @@ describe('ChaosPolicy with another tag, or none', () => {
   });
 
   it('refuses a module that declares a wildcard action', () => {
-    const stack = new Stack(new App(), 'Bad');
+    const stack = new Stack(testApp(), 'Bad');
     const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     const bad = { name: 'aws.x.y', description: '', whereSchema: {}, iam: [{ actions: ['ec2:*'] }], run: async () => null };
     expect(() => new ChaosPolicy(stack, 'Chaos', { role, modules: [bad], tag: undefined, assumeRoleArns: [] })).toThrow('only exact actions');

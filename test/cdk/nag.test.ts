@@ -3,7 +3,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { addKallistiStack } from '../../lib/kallisti-app.js';
-import { synth, TEST_AUTH_CONTEXT, type Synthesized } from './synth.js';
+import { synth, TEST_AUTH_CONTEXT, testApp, type Synthesized } from './synth.js';
 
 /** Every acknowledgment in the tree: `path: rule id` → reason. */
 function acknowledgments(root: IConstruct): Map<string, string> {
@@ -85,6 +85,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
   });
 
   it('runs as a validation plugin in the app, so `cdk synth` and `cdk deploy` stop on a new finding', () => {
+    // This app builds every function and validates its template as `cdk synth` does; the others below need neither.
     const app = new App({ context: { stage: 'ci', openAccess: 'true', egressAllow: 'api.example.com' } });
     const stack = addKallistiStack(app);
     expect(stack.stackName).toBe('kallisti-ci');
@@ -96,7 +97,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     try {
       process.env['CDK_DEFAULT_ACCOUNT'] = '123456789012';
       process.env['CDK_DEFAULT_REGION'] = 'eu-west-1';
-      const located = new App({ context: { stage: 'prod', ...TEST_AUTH_CONTEXT } });
+      const located = testApp({ stage: 'prod', ...TEST_AUTH_CONTEXT });
       const stack = addKallistiStack(located);
       expect(Token.isUnresolved(stack.region)).toBe(true);
       expect(Token.isUnresolved(stack.account)).toBe(true);
@@ -112,7 +113,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     }
 
     // The same app with one non-compliant resource fails to synthesize.
-    const failing = new App({ context: TEST_AUTH_CONTEXT });
+    const failing = testApp(TEST_AUTH_CONTEXT);
     new sqs.Queue(addKallistiStack(failing), 'Unencrypted', { encryption: sqs.QueueEncryption.UNENCRYPTED, enforceSSL: true });
     expect(() => failing.synth()).toThrow(/AwsSolutions-SQS2/);
   });

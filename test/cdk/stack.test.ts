@@ -6,7 +6,7 @@ import { API_5XX_RATE_THRESHOLD } from '../../lib/alarms.js';
 import { ACCESS_LOG_FORMAT } from '../../lib/http-api.js';
 import { actions, getAtt, resource, resourceList, resources, roleStatements, synth, type StatementJson, type Synthesized } from './synth.js';
 
-// Synth bundles both Lambdas with esbuild: build each configuration once for the whole file.
+// Synthesize each configuration once for the whole file.
 let defaults: Synthesized;
 let full: Synthesized;
 

@@ -18,13 +18,23 @@ export const TEST_AUTH_CONTEXT: Record<string, string> = {
 };
 
 /**
- * Builds the stack as `cdk synth -c key=value …` would (context values as strings), environment-agnostic.
- * Without authentication or openAccess in `given`, the test authentication settings are added (a stage
- * needs one or the other); openAccess=true without egressAllow gets an example allow-list.
- * `bundle: false` skips esbuild (CDK's `aws:cdk:bundling-stacks` context), for tests of IAM or settings only.
+ * An App that synthesizes fast, for tests of the template: esbuild does not run (CDK's
+ * `aws:cdk:bundling-stacks` context is empty, so each function's code is a placeholder asset, and no
+ * template property but its hash changes), nor does CDK's built-in CloudFormation validation (it only
+ * warns, and its engine takes longer to start than a synth). Together they were most of a synth's time.
+ * `cdk synth` does both; so does the app of nag.test.ts, and bundle-size.test.ts builds each function.
  */
-export function synth(given: Record<string, string> = {}, options: { bundle?: boolean } = {}): Synthesized {
-  const app = new App(options.bundle === false ? { context: { 'aws:cdk:bundling-stacks': [] } } : {});
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ builtinCloudFormationValidation: false, context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+}
+
+/**
+ * Builds the stack as `cdk synth -c key=value …` would (context values as strings), environment-agnostic,
+ * in a test app (above). Without authentication or openAccess in `given`, the test authentication settings
+ * are added (a stage needs one or the other); openAccess=true without egressAllow gets an example allow-list.
+ */
+export function synth(given: Record<string, string> = {}): Synthesized {
+  const app = testApp();
   const open = given['openAccess'] === 'true';
   const hasAuth = ['authJwksUri', 'authIssuer', 'authAudience'].some((key) => given[key] !== undefined);
   const context = open ? { egressAllow: 'api.example.com', ...given } : hasAuth ? given : { ...TEST_AUTH_CONTEXT, ...given };

@@ -4,7 +4,7 @@ import { actions, resource, resources, roleStatements, synth, type StatementJson
 let defaults: Synthesized;
 
 beforeAll(() => {
-  defaults = synth({}, { bundle: false });
+  defaults = synth();
 });
 
 const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });

@@ -1,5 +1,6 @@
 import type { AppLogger } from './app-logger.js';
-import { configuredModules, ModuleRegistry } from './modules/registry.js';
+import { configuredCatalog } from './modules/catalog.js';
+import { ModuleRegistry } from './modules/module-registry.js';
 import type { Clock, CloudScheduler, EmailSubscriptions, ExperimentStore, IdGenerator, NotificationStore, SafetyMetrics, SafetyStore, ScheduleStore, TrialQueue, TrialStore } from './ports.js';
 import type { ReportLimits } from './domain/report/limits.js';
 import { makeExperimentUseCases } from './use-cases/experiments.js';
@@ -48,7 +49,8 @@ export interface CoreDeps {
 export function buildUseCases(deps: CoreDeps) {
   const clock = deps.clock ?? systemClock;
   const ids = deps.ids ?? uuidIds;
-  const registry = deps.registry ?? new ModuleRegistry(configuredModules(process.env));
+  // Step commands load by namespace on first use: reads and GET /health load none.
+  const registry = deps.registry ?? ModuleRegistry.lazy(configuredCatalog(process.env));
   const schedules = onDemand<ScheduleUseCases>(
     async () => {
       const [{ makeScheduleUseCases }, { withSuppressedFireTimes }] = await Promise.all([import('./use-cases/schedules.js'), import('./use-cases/safety-preview.js')]);

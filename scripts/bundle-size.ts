@@ -27,6 +27,8 @@ export interface BundleSize {
   packages: [string, number][];
   /** Every source file (relative to the repository) in what a cold start loads. */
   loadedInputs: string[];
+  /** Every source file in the bundle, chunks loaded on demand included. */
+  inputs: string[];
 }
 
 function packageOf(input: string): string {
@@ -67,6 +69,7 @@ export async function measureBundles(): Promise<BundleSize[]> {
         loadedFiles: loaded.map(relative).sort(),
         packages: weighByPackage(metafile, loaded),
         loadedInputs: [...new Set(loaded.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {})))].sort(),
+        inputs: [...new Set(all.flatMap((file) => Object.keys(metafile.outputs[file]?.inputs ?? {})))].sort(),
       });
     }
     return sizes;

@@ -1,8 +1,7 @@
 import swaggerUiPackage from 'swagger-ui-dist/package.json' with { type: 'json' };
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
-import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
-import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { lazySafetyStore, lazyScheduleStore } from '../adapters/dynamodb/lazy-stores.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { lazyCloudScheduler } from '../adapters/scheduler/lazy-cloud-scheduler.js';
@@ -71,8 +70,9 @@ const useCases = buildUseCases({
     observers: trialFinishedObservers,
     logger,
   }),
-  schedules: new DynamoScheduleStore(documentClient, tableName),
-  safety: new DynamoSafetyStore(documentClient, tableName),
+  // Read by schedule, halt and freeze-window requests and by trial starts: their code loads with the first of those.
+  schedules: lazyScheduleStore(documentClient, tableName),
+  safety: lazySafetyStore(documentClient, tableName),
   metrics: new SafetyCounters(metrics),
   notifications: new DynamoNotificationStore(documentClient, tableName),
   emailSubscriptions,

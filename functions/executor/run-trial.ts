@@ -25,7 +25,7 @@ import { missingParameters, resolveParameters } from '../domain/templating.js';
 import { assertTransition, emptyTrialRecord, isFinal, type ExperimentSnapshot, type Trial, type TrialCheckpoint, type TrialRecordEntry, type TrialState, type TrialStatus } from '../domain/trial.js';
 import type { JsonObject } from '../domain/types.js';
 import { consoleLogger, type AppLogger } from '../app-logger.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import type { Experiment } from '../domain/experiment.js';
 import type { Guard, GuardState } from '../domain/guards.js';
 import type { Clock, ExperimentStore, SafetyMetrics, TrialChanges, TrialStore } from '../ports.js';
@@ -108,7 +108,15 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   const now = (): number => clock.now().getTime();
   const nowIso = (): string => clock.now().toISOString();
   const snapshots = new SnapshotCache(trials, experiments);
-  const experimentOf = (trial: Pick<Trial, 'id' | 'experiment' | 'experiment_snapshot'>) => snapshots.of(trial);
+  /**
+   * What the trial runs, with the namespaces of every command it may call (steps, the
+   * experiment's and the trial's guards) loaded: the registry's `get` does not load.
+   */
+  const experimentOf = async (trial: Pick<Trial, 'id' | 'experiment' | 'experiment_snapshot'> & { guards?: readonly Guard[] }): Promise<ExperimentSnapshot | undefined> => {
+    const experiment = await snapshots.of(trial);
+    await registry.load([...stepsOf(experiment), ...(experiment?.guards ?? []), ...(trial.guards ?? [])].map((step) => step.do));
+    return experiment;
+  };
 
   const notify = (call: () => void): void => {
     try {

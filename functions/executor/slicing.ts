@@ -3,7 +3,7 @@ import { interpolate } from '../domain/templating.js';
 import { TRIAL_LIMITS } from '../domain/trial-limits.js';
 import type { ExperimentSnapshot, TrialCheckpoint } from '../domain/trial.js';
 import type { JsonObject } from '../domain/types.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import { DEFAULT_MAX_RUN_MS } from '../modules/types.js';
 import { isJsonObject } from './record-format.js';
 

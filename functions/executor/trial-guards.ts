@@ -6,7 +6,7 @@ import { interpolate } from '../domain/templating.js';
 import type { Experiment } from '../domain/experiment.js';
 import type { Trial } from '../domain/trial.js';
 import type { Json, JsonObject } from '../domain/types.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import { StepFailedError, StepSuspension } from '../modules/types.js';
 import type { Clock, SafetyMetrics, TrialStore } from '../ports.js';
 import { GuardMonitor, type GuardTimers } from './guard-monitor.js';

@@ -7,7 +7,7 @@ import type { ExperimentSnapshot, FinalVerdict, RecordPhase, TrialCheckpoint, Tr
 import type { Json, JsonObject } from '../domain/types.js';
 import { findPlaceholders, isStepOutputReference } from '../domain/templating.js';
 import type { AppLogger } from '../app-logger.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import { CLEANUP_TIMEOUT_MS, MAX_SUSPENSION_STATE_CHARS, StepFailedError, StepSuspension } from '../modules/types.js';
 import type { Clock, TrialStore } from '../ports.js';
 import type { ExecutorObserver } from './observer.js';

@@ -33,7 +33,8 @@ import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { makeFireSchedule } from '../use-cases/fire-schedule.js';
 import { makeRecordMissedFirings } from '../use-cases/missed-firings.js';
 import { makeRunTrial } from '../executor/run-trial.js';
-import { configuredModules, ModuleRegistry } from '../modules/registry.js';
+import { configuredCatalog, wrapNamespaces } from '../modules/catalog.js';
+import { ModuleRegistry } from '../modules/module-registry.js';
 import type { Clock, ExperimentStore, SafetyStore, ScheduleFiring, ScheduleStore, TrialFinishedObserver, TrialStore } from '../ports.js';
 import { createLogger, type AppLogger } from '../logging.js';
 import { buildUseCases, systemClock, uuidIds } from '../wiring.js';
@@ -195,7 +196,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
   // Safety events (refusals, halts, skips, trips) are counted here and published with the rest on /metrics.
   const safetyMetrics = new SafetyCounters(metrics);
   const gate = makeSafetyGate({ safety: stores.safety, clock, logger, metrics: safetyMetrics });
-  const registry = new ModuleRegistry(observeModules(configuredModules(process.env), observer));
+  const registry = ModuleRegistry.lazy(wrapNamespaces(configuredCatalog(process.env), (modules) => observeModules(modules, observer)));
   // The in-process sequential worker stands in for the FIFO queue and its consumer Lambda.
   const runTrial = observeRunTrial(
     makeRunTrial({ ...stores, registry, clock, logger, metrics: safetyMetrics, safety: makeExecutorSafety({ gate, safety: stores.safety, clock }), observer: executorMetricsObserver(metrics) }),

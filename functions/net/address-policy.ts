@@ -32,18 +32,24 @@ function listed(list: BlockList, address: string): boolean {
  * numbers, so every spelling of one address matches (`::ffff:169.254.169.254`,
  * `::ffff:a9fe:a9fe`, `fd00:0ec2:0:0:0:0:0:254`...).
  */
-const FORBIDDEN = new BlockList();
-// IPv4 link-local: 169.254.169.254 (AWS, GCP, Azure, OCI metadata), 169.254.170.2 (ECS task credentials),
-// also embedded in IPv6 by the IPv4-compatible, SIIT, NAT64 (RFC 6052) and 6to4 forms.
-addIpv4Subnet(FORBIDDEN, '169.254.0.0', 16, ['compatible', 'siit', 'nat64', '6to4']);
-// IPv6 link-local.
-FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
-// The AWS metadata endpoint over IPv6 (Nitro instances).
-FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6');
+let forbidden: BlockList | undefined;
+// Built on first use, not at import: a cold start that checks no address does not pay for it.
+function forbiddenList(): BlockList {
+  if (forbidden) return forbidden;
+  const list = new BlockList();
+  // IPv4 link-local: 169.254.169.254 (AWS, GCP, Azure, OCI metadata), 169.254.170.2 (ECS task credentials),
+  // also embedded in IPv6 by the IPv4-compatible, SIIT, NAT64 (RFC 6052) and 6to4 forms.
+  addIpv4Subnet(list, '169.254.0.0', 16, ['compatible', 'siit', 'nat64', '6to4']);
+  // IPv6 link-local.
+  list.addSubnet('fe80::', 10, 'ipv6');
+  // The AWS metadata endpoint over IPv6 (Nitro instances).
+  list.addAddress('fd00:ec2::254', 'ipv6');
+  return (forbidden = list);
+}
 
 /** Whether a step may not connect to this IP address (a URL's `[...]` brackets and an IPv6 zone are ignored). Hostnames are not addresses: false. */
 export function isForbiddenAddress(address: string): boolean {
-  return listed(FORBIDDEN, address);
+  return listed(forbiddenList(), address);
 }
 
 /**
@@ -55,16 +61,21 @@ export function isForbiddenAddress(address: string): boolean {
  * 0.0.0.0/8 ("this network") and `::` count as this host, in every IPv6 spelling
  * (mapped `::ffff:0.0.0.0` is matched through the IPv4 rules by BlockList).
  */
-const THIS_HOST = new BlockList();
-// 127/8 and 0/8, also embedded by the IPv4-compatible and SIIT forms.
-addIpv4Subnet(THIS_HOST, '127.0.0.0', 8, ['compatible', 'siit']);
-addIpv4Subnet(THIS_HOST, '0.0.0.0', 8, ['compatible', 'siit']);
-THIS_HOST.addAddress('::1', 'ipv6');
-THIS_HOST.addAddress('::', 'ipv6');
+let thisHost: BlockList | undefined;
+function thisHostList(): BlockList {
+  if (thisHost) return thisHost;
+  const list = new BlockList();
+  // 127/8 and 0/8, also embedded by the IPv4-compatible and SIIT forms.
+  addIpv4Subnet(list, '127.0.0.0', 8, ['compatible', 'siit']);
+  addIpv4Subnet(list, '0.0.0.0', 8, ['compatible', 'siit']);
+  list.addAddress('::1', 'ipv6');
+  list.addAddress('::', 'ipv6');
+  return (thisHost = list);
+}
 
 /** Whether this IP address reaches the machine itself (loopback or unspecified). Hostnames are not addresses: false. */
 export function isLoopbackAddress(address: string): boolean {
-  return listed(THIS_HOST, address);
+  return listed(thisHostList(), address);
 }
 
 /** Strips a URL's `[...]` brackets and an IPv6 zone. */

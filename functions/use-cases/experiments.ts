@@ -1,9 +1,9 @@
 import { deletedError, isDeleted } from '../domain/deletion.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
-import { normaliseDefinition, type Experiment, type ExperimentDefinition } from '../domain/experiment.js';
+import { normaliseDefinition, STEP_LISTS, type Experiment, type ExperimentDefinition } from '../domain/experiment.js';
 import { keepMasked, maskExperiment } from '../domain/redaction.js';
 import type { Json } from '../domain/types.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import type { Caller, Clock, ExperimentStore, IdGenerator, Page, PageRequest } from '../ports.js';
 import { validateSteps } from './validate-experiment.js';
 import { AWS_TIMING_LIMITS, validateTiming, type TimingLimits } from './validate-timing.js';
@@ -26,7 +26,8 @@ async function assertValidSteps(definition: Partial<ExperimentDefinition>, regis
 }
 
 /** The whole definition (a PATCH merged with what is stored) must fit what the worker and the queue allow. */
-function assertRunnable(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry, timing: TimingLimits): void {
+async function assertRunnable(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry, timing: TimingLimits): Promise<void> {
+  await registry.load(STEP_LISTS.flatMap((list) => (definition[list] ?? []).map((step) => step.do)));
   const errors = validateTiming(definition, registry, timing);
   if (errors.length > 0) throw new ValidationError('The experiment cannot run as defined', errors);
 }
@@ -56,7 +57,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
      */
     async create(definition: ExperimentDefinition, caller: Caller): Promise<Experiment> {
       await assertValidSteps(definition, registry);
-      assertRunnable(definition, registry, timing);
+      await assertRunnable(definition, registry, timing);
       const now = clock.now().toISOString();
       const experiment: Experiment = {
         id: ids.newId(),
@@ -89,7 +90,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
     /** PUT: the body replaces every writable field; omitted optional fields are emptied. */
     async replace(id: string, given: ExperimentDefinition, caller: Caller): Promise<Experiment> {
       await assertValidSteps(given, registry);
-      assertRunnable(given, registry, timing);
+      await assertRunnable(given, registry, timing);
       const current = await load(id);
       const definition = restoreMasked(given, current);
       const next: Experiment = {
@@ -110,7 +111,7 @@ export function makeExperimentUseCases(deps: ExperimentDeps) {
       const current = await load(id);
       const changes = restoreMasked(given, current);
       const merged: ExperimentDefinition = { ...current, ...changes };
-      assertRunnable(merged, registry, timing);
+      await assertRunnable(merged, registry, timing);
       const next: Experiment = {
         ...current,
         ...normaliseDefinition(merged),

@@ -8,7 +8,7 @@ import { hasFiringsLeft, SCHEDULE_DEFAULTS, SCHEDULE_OPTION_NAMES, type FiringRe
 import { resolveScheduleOptions } from '../domain/schedule-options.js';
 import { MAX_PREVIEW_COUNT, nextFireTime, previewSchedule, type SchedulePreview } from '../domain/schedule-preview.js';
 import type { Json, JsonObject } from '../domain/types.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import type { Caller, Clock, CloudScheduler, ExperimentStore, IdGenerator, Page, PageRequest, ScheduleStore, TrialStore } from '../ports.js';
 import { validateGuards } from './validate-experiment.js';
 import { collect, type ListRequest } from './list-all.js';

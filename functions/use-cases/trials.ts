@@ -5,7 +5,7 @@ import type { Experiment } from '../domain/experiment.js';
 import { emptyTrialRecord, snapshotOf, type Trial } from '../domain/trial.js';
 import type { JsonObject } from '../domain/types.js';
 import type { Guard } from '../domain/guards.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import type { SafetyGate } from './safety-gate.js';
 import { validateGuards } from './validate-experiment.js';
 import type { AppLogger } from '../app-logger.js';

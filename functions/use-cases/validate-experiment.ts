@@ -1,7 +1,7 @@
 import type { FieldError } from '../domain/errors.js';
 import { STEP_LISTS, type ExperimentDefinition } from '../domain/experiment.js';
 import type { Guard } from '../domain/guards.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 
 /**
  * A guard's `do` must be a probe command (one that only observes); its `where`
@@ -9,10 +9,12 @@ import type { ModuleRegistry } from '../modules/registry.js';
  */
 export async function validateGuards(guards: readonly Guard[] | undefined, registry: ModuleRegistry, path = 'guards'): Promise<FieldError[]> {
   const errors: FieldError[] = [];
+  await registry.load((guards ?? []).map((guard) => guard.do));
   for (const [index, guard] of (guards ?? []).entries()) {
     const at = `${path}[${index}]`;
     const module = registry.get(guard.do);
     if (!module || module.probe !== true) {
+      await registry.load(registry.names());
       const probes = registry.names().filter((name) => registry.get(name)?.probe === true);
       errors.push({ path: `${at}.do`, message: `guard "${guard.step}" must use a probe command (${probes.join(', ')}), not "${guard.do}"` });
       continue;
@@ -30,10 +32,11 @@ export async function validateGuards(guards: readonly Guard[] | undefined, regis
  */
 export async function validateSteps(definition: Partial<ExperimentDefinition>, registry: ModuleRegistry): Promise<FieldError[]> {
   const errors: FieldError[] = [];
+  await registry.load(STEP_LISTS.flatMap((list) => (definition[list] ?? []).map((step) => step.do)));
   for (const list of STEP_LISTS) {
     for (const [index, step] of (definition[list] ?? []).entries()) {
       const path = `${list}[${index}]`;
-      if (!registry.get(step.do)) {
+      if (!registry.has(step.do)) {
         errors.push({ path: `${path}.do`, message: `unknown step command "${step.do}" in step "${step.step}"; known commands: ${registry.names().join(', ')}` });
         continue;
       }

@@ -2,7 +2,7 @@ import type { FieldError } from '../domain/errors.js';
 import { STEP_LISTS, type ExperimentDefinition } from '../domain/experiment.js';
 import { TRIAL_LIMITS } from '../domain/trial-limits.js';
 import type { JsonObject } from '../domain/types.js';
-import type { ModuleRegistry } from '../modules/registry.js';
+import type { ModuleRegistry } from '../modules/module-registry.js';
 import { DEFAULT_MAX_RUN_MS } from '../modules/types.js';
 
 /** How long one call of a step and a whole trial may take where trials run. */

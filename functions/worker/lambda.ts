@@ -1,7 +1,7 @@
 import { createDocumentClient } from '../adapters/dynamodb/client.js';
 import { DynamoExperimentStore } from '../adapters/dynamodb/experiment-store.js';
 import { DynamoSafetyStore } from '../adapters/dynamodb/safety-store.js';
-import { DynamoScheduleStore } from '../adapters/dynamodb/schedule-store.js';
+import { lazyScheduleStore } from '../adapters/dynamodb/lazy-stores.js';
 import { DynamoTrialStore } from '../adapters/dynamodb/trial-store.js';
 import { EmfMetrics } from '../adapters/metrics/emf-metrics.js';
 import { loadTracer } from '../adapters/tracing/load-tracer.js';
@@ -14,7 +14,8 @@ import { makeExecutorSafety } from '../executor/safety-checks.js';
 import { SafetyCounters } from '../metrics/safety-counters.js';
 import { makeSafetyGate } from '../use-cases/safety-gate.js';
 import { createLogger } from '../logging.js';
-import { configuredModules, ModuleRegistry } from '../modules/registry.js';
+import { configuredCatalog, wrapNamespaces } from '../modules/catalog.js';
+import { ModuleRegistry } from '../modules/module-registry.js';
 import { measureFirings } from '../metrics/instrument.js';
 import { executorMetricsObserver } from '../observability/executor-metrics.js';
 import { metricsObserver } from '../observability/metrics-observer.js';
@@ -45,7 +46,8 @@ const trialFinishedObservers = eventBusName
   ? [lazyTrialFinishedObserver('eventbridge', async () => (await import('../adapters/eventbridge/trial-events.js')).createEventBridgeTrialObserver(eventBusName))]
   : [];
 const trials = publishFinishedTrials(observeTrialStore(new DynamoTrialStore(documentClient, tableName), observer), { observers: trialFinishedObservers, logger });
-const schedules = new DynamoScheduleStore(documentClient, tableName);
+// Only schedule firings read schedules: the store loads with the first firing, like the firing use case.
+const schedules = lazyScheduleStore(documentClient, tableName);
 const safety = new DynamoSafetyStore(documentClient, tableName);
 const safetyMetrics = new SafetyCounters(metrics);
 const gate = makeSafetyGate({ safety, clock: systemClock, logger, metrics: safetyMetrics });
@@ -87,7 +89,8 @@ const handleMessages = makeWorkerHandler({
     makeRunTrial({
       experiments,
       trials,
-      registry: new ModuleRegistry(observeModules(configuredModules(env), observer)),
+      // Each namespace's commands load with the first trial that uses one of them.
+      registry: ModuleRegistry.lazy(wrapNamespaces(configuredCatalog(env), (modules) => observeModules(modules, observer))),
       clock: systemClock,
       logger,
       metrics: safetyMetrics,

@@ -65,6 +65,15 @@ describe('Lambda bundles', () => {
     expect(loaded.filter((input) => /^functions\/(use-cases\/(schedules|safety|safety-preview|report)\.ts|domain\/report\/|adapters\/scheduler\/eventbridge-scheduler\.ts)/.test(input))).toEqual([]);
   });
 
+  it.each(['api', 'worker'])('the %s loads no step command’s definition at a cold start: each namespace loads with its first use', (name) => {
+    const loaded = size(name).loadedInputs;
+    expect(loaded.filter((input) => /^functions\/modules\/(aws|prom)\//.test(input) || /^functions\/modules\/cm\/(http|wait|index|http-probe|http-request)\.ts$/.test(input))).toEqual([]);
+    // The namespaces are in the package, as chunks loaded on demand.
+    expect(size(name).inputs).toEqual(expect.arrayContaining(['functions/modules/aws/index.ts', 'functions/modules/prom/index.ts', 'functions/modules/cm/index.ts']));
+    // The schedule store loads with the first schedule request or firing; the net address rules with the first HTTP step.
+    expect(loaded).not.toContain('functions/adapters/dynamodb/schedule-store.ts');
+  });
+
   it('the worker loads the schedule firing use case on the first firing, not at a cold start', () => {
     expect(size('worker').loadedInputs).not.toContain('functions/use-cases/fire-schedule.ts');
     expect(size('worker').loadedInputs).toContain('functions/executor/run-trial.ts');

@@ -1,10 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
 import type { Experiment } from '../../domain/experiment.js';
 import type { ExperimentStore, Page, PageRequest } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
-import { decodeToken, encodeToken } from './pagination.js';
-import { INDEXES, KEY } from './table.js';
+import { newestOfType } from './pagination.js';
+import { INDEXES } from './table.js';
 
 const TYPE = 'EXPERIMENT';
 const key = (id: string) => ({ pk: `EXPERIMENT#${id}`, sk: TYPE });
@@ -97,19 +97,7 @@ export class DynamoExperimentStore implements ExperimentStore {
   }
 
   async list(page: PageRequest): Promise<Page<Experiment>> {
-    const index = INDEXES.byType;
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.pk },
-        ExpressionAttributeValues: { ':pk': TYPE },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: TYPE }),
-      }),
-    );
-    return { items: (result.Items ?? []).map(toExperiment), nextToken: encodeToken(result.LastEvaluatedKey) };
+    const { items, nextToken } = await newestOfType(this.client, this.tableName, TYPE, page);
+    return { items: items.map(toExperiment), nextToken };
   }
 }

@@ -1,4 +1,7 @@
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ValidationError } from '../../domain/errors.js';
+import type { Page, PageRequest } from '../../ports.js';
+import { INDEXES, KEY } from './table.js';
 
 type Key = Record<string, string>;
 
@@ -31,4 +34,22 @@ export function decodeToken(token: string | undefined, attributes: readonly stri
   const key = parsed as Key;
   if (key[partition.name] !== partition.value) throw invalid;
   return key;
+}
+
+/** One page of the items of one `type` in gsi1 (INDEXES.byType), newest first, from the page's token on. */
+export async function newestOfType(client: DynamoDBDocumentClient, tableName: string, type: string, page: PageRequest): Promise<Page<Record<string, unknown>>> {
+  const index = INDEXES.byType;
+  const result = await client.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: index.name,
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': index.pk },
+      ExpressionAttributeValues: { ':pk': type },
+      ScanIndexForward: false,
+      Limit: page.limit,
+      ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: type }),
+    }),
+  );
+  return { items: result.Items ?? [], nextToken: encodeToken(result.LastEvaluatedKey) };
 }

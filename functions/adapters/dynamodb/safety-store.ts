@@ -5,8 +5,8 @@ import type { Halt } from '../../domain/safety/halt.js';
 import type { SafetyRules } from '../../domain/safety/refusal.js';
 import type { Page, PageRequest, SafetyStore } from '../../ports.js';
 import { isConditionalCheckFailed } from './client.js';
-import { decodeToken, encodeToken } from './pagination.js';
-import { INDEXES, KEY } from './table.js';
+import { newestOfType } from './pagination.js';
+import { INDEXES } from './table.js';
 
 /** Every halt and freeze window lives in this one partition, so enforcement reads them in one Query. */
 const PARTITION = 'SAFETY';
@@ -120,20 +120,8 @@ export class DynamoSafetyStore implements SafetyStore {
   }
 
   private async history<T>(type: string, page: PageRequest): Promise<Page<T>> {
-    const index = INDEXES.byType;
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: index.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': index.pk },
-        ExpressionAttributeValues: { ':pk': type },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk, index.pk, index.sk], { name: index.pk, value: type }),
-      }),
-    );
-    return { items: (result.Items ?? []).map((item) => strip<T>(item)), nextToken: encodeToken(result.LastEvaluatedKey) };
+    const { items, nextToken } = await newestOfType(this.client, this.tableName, type, page);
+    return { items: items.map((item) => strip<T>(item)), nextToken };
   }
 
   listHalts(page: PageRequest): Promise<Page<Halt>> {

@@ -111,6 +111,22 @@ describe('GET schedules', () => {
     const other = String(((await api.call('POST', '/experiment', experimentBody({ name: 'other' }))).body as Body)['id']);
     expect((await api.call('GET', `/experiment/${other}/schedule/${String(schedule['id'])}`)).status).toBe(404);
   });
+
+  it('answers 400 naming next_token when a token of the schedule list is given to the firings list, or the reverse', async () => {
+    const schedule = await createSchedule();
+    await createSchedule();
+    const list = await api.call('GET', `${base()}?limit=1`);
+    const token = /next_token=([^&>]+)/.exec(list.headers['Link'] ?? '')?.[1];
+    expect(token).toBeDefined();
+    const firings = await api.call('GET', `${base()}/${String(schedule['id'])}/firings?next_token=${token ?? ''}`);
+    expect(firings.status).toBe(400);
+    expect((firings.body as Body)['errors']).toEqual([expect.objectContaining({ path: 'next_token' })]);
+    // A token of the shape the firings list issues (its sort key a firing's), given to the schedule list.
+    const firingToken = Buffer.from(JSON.stringify({ pk: `EXPERIMENT#${experimentId}`, sk: `FIRING#${String(schedule['id'])}#2026-01-01T00:00:00Z` })).toString('base64url');
+    const schedules = await api.call('GET', `${base()}?limit=1&next_token=${firingToken}`);
+    expect(schedules.status).toBe(400);
+    expect((schedules.body as Body)['errors']).toEqual([expect.objectContaining({ path: 'next_token' })]);
+  });
 });
 
 describe('PUT and PATCH schedule', () => {

@@ -13,10 +13,17 @@ export function encodeToken(key: Record<string, unknown> | undefined): string | 
 
 /**
  * Decodes a token and checks that it is a key of the expected shape for this
- * very query (same attributes, same partition), so a forged or stale token is a
- * clear 400 rather than a DynamoDB error.
+ * very query (same attributes, same partition and, for a query limited to a sort
+ * key prefix, a sort key with that prefix), so a forged token, or one of another
+ * list in the same partition, is a clear 400 rather than a DynamoDB error
+ * (a start key outside the key condition is a ValidationException).
  */
-export function decodeToken(token: string | undefined, attributes: readonly string[], partition: { name: string; value: string }): Key | undefined {
+export function decodeToken(
+  token: string | undefined,
+  attributes: readonly string[],
+  partition: { name: string; value: string },
+  sortPrefix?: { name: string; prefix: string },
+): Key | undefined {
   if (token === undefined) return undefined;
   const invalid = new ValidationError('Invalid next_token', [{ path: 'next_token', message: 'is not a token this list issued; start again without it' }]);
   let parsed: unknown;
@@ -33,6 +40,7 @@ export function decodeToken(token: string | undefined, attributes: readonly stri
   if (entries.some(([, v]) => typeof v !== 'string' || v.length === 0 || v.length > 1024)) throw invalid;
   const key = parsed as Key;
   if (key[partition.name] !== partition.value) throw invalid;
+  if (sortPrefix && !key[sortPrefix.name]?.startsWith(sortPrefix.prefix)) throw invalid;
   return key;
 }
 

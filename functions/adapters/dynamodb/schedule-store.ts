@@ -228,7 +228,7 @@ export class DynamoScheduleStore implements ScheduleStore {
         ExpressionAttributeValues: { ':pk': partition(experimentId), ':prefix': 'SCHEDULE#' },
       },
       page,
-      decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
+      decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }, { name: KEY.sk, prefix: 'SCHEDULE#' }),
     );
   }
 
@@ -329,7 +329,7 @@ export class DynamoScheduleStore implements ScheduleStore {
         ExpressionAttributeValues: { ':pk': partition(experimentId), ':prefix': firingPrefix(scheduleId) },
         ScanIndexForward: false,
         Limit: page.limit,
-        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }),
+        ExclusiveStartKey: decodeToken(page.nextToken, [KEY.pk, KEY.sk], { name: KEY.pk, value: partition(experimentId) }, { name: KEY.sk, prefix: firingPrefix(scheduleId) }),
       }),
     );
     return { items: (result.Items ?? []).map(toFiringRecord), nextToken: encodeToken(result.LastEvaluatedKey) };

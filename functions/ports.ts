@@ -63,7 +63,8 @@ export interface TrialStore {
   listBySchedule(scheduleId: string, page: PageRequest): Promise<Page<ScheduleTrialSummary>>;
   /**
    * Moves a trial to `to` only if its current status is one of `from`, writing
-   * `changes` (record entries first). Returns the updated trial item, or undefined
+   * `changes` (record entries first; a short lone `result` entry may be written by the
+   * same conditional write as the status). Returns the updated trial item, or undefined
    * if the condition failed. A finished trial never matches, even when `from` names
    * its status; reaching a final status drops the runtime bookkeeping.
    */

@@ -3,7 +3,9 @@
  * 1. Claim the trial for this slice (one conditional write that also counts the
  *    invocation and returns the trial as it was). Unknown, or already finished (a
  *    duplicate delivery) ⇒ nothing to do. `Scheduled` ⇒ start it. Left with a slice
- *    that never ended (its worker died) ⇒ recover it (recovery.ts).
+ *    that never ended (its worker died) ⇒ recover it (recovery.ts). A message's first
+ *    delivery reads the trial first instead: it is nearly always `Scheduled`, and a
+ *    claim would be a refused (billed) write.
  * 2. Starting: take the experiment snapshot the trial was created with (older trials:
  *    the stored experiment) and resolve parameters, trial over experiment. Any
  *    placeholder without a value ⇒ `Invalid`. Otherwise `Scheduled` → `In Progress`.
@@ -72,6 +74,13 @@ export interface RunTrialOptions {
    * leaves such a trial alone.
    */
   recovery?: boolean;
+  /**
+   * The message's first delivery (a trial just queued): its trial has almost surely not
+   * started, so it is read before any claim. A claim needs a running trial, and a refused
+   * conditional write is billed like one that succeeds. Only the order changes: a trial
+   * found running is claimed as on any other delivery.
+   */
+  firstDelivery?: boolean;
 }
 
 /**
@@ -366,9 +375,11 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
   }
 
   return async function runTrial(trialId, options = {}) {
-    // The common case of a long trial (its next slice) costs this one write.
-    const claimed = await claim(trialId, options);
-    if (claimed) return claimed;
+    // The common case of a long trial (its next slice) costs this one write. A first delivery (a recovery is never one: its trial runs) skips it.
+    if (options.firstDelivery !== true || options.recovery === true) {
+      const claimed = await claim(trialId, options);
+      if (claimed) return claimed;
+    }
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const trial = await trials.getState(trialId);
       if (!trial) {

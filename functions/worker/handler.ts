@@ -124,7 +124,9 @@ export function makeWorkerHandler(deps: WorkerHandlerDeps): (event: SQSEvent, co
       if (handled > 1 && remaining < minimumStart) {
         throw new NotEnoughTimeError(`Only ${remaining} ms left in this invocation; message handed back to the queue`);
       }
-      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin, receipt: record.receiptHandle, ...(recovery && { recovery }) });
+      // A message received for the first time carries a trial not yet started (a parked trial's message comes back with a higher count).
+      const firstDelivery = !recovery && record.attributes?.ApproximateReceiveCount === '1';
+      const result = await deps.runTrial(trialId, { deadline: now() + remaining - margin, receipt: record.receiptHandle, ...(recovery && { recovery }), ...(firstDelivery && { firstDelivery }) });
       failures.clear(record.messageId);
       if (result.outcome === 'parked') {
         const seconds = handBackSeconds(result.resumeAt, now(), invokedAt);

@@ -7,6 +7,7 @@ import { makeRunTrial } from '../../functions/executor/run-trial.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
 import type { StepModule } from '../../functions/modules/types.js';
 import { systemClock } from '../../functions/wiring.js';
+import { CommandCounter } from '../../bench/lib/command-counter.js';
 import { startTestDynamo } from '../support/dynamo.js';
 import { makeExperiment } from '../support/memory-stores.js';
 
@@ -80,8 +81,46 @@ describe('trial record entries as items of their own', () => {
       post_steps: [],
       result: [{ step_name: 'result', step_parameters: {}, logs: ['done'] }],
     });
-    expect((await items(t.id)).map((item) => item['sk'])).toEqual(['RECORD#1#000000', 'RECORD#1#000001', 'RECORD#3#000000', 'TRIAL']);
+    // The short `result` entry went in the trial item, with the final status: no item of its own.
+    expect((await items(t.id)).map((item) => item['sk'])).toEqual(['RECORD#1#000000', 'RECORD#1#000001', 'TRIAL']);
     expect((await trials.list({}, { limit: 100 })).items.find((x) => x.id === t.id)?.trial_record.steps).toHaveLength(2);
+    const state = await trials.getState(t.id);
+    expect(state && 'result_entry' in state).toBe(false);
+  });
+
+  it('writes a short result with the final status in one write, and a long one in an item of its own', async () => {
+    const short = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    const long = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z' });
+    for (const t of [short, long]) await trials.create(t);
+    const shortEntry = { step_name: 'result', step_parameters: {}, logs: ['[2026-01-03T00:01:00.000Z - INFO] Trial Succeeded.'] };
+    const longEntry = { step_name: 'result', step_parameters: {}, logs: Array.from({ length: 40 }, (_, i) => `[2026-01-03T00:01:00.000Z - ERROR] step ${i} failed: ${'x'.repeat(40)}`) };
+    const counter = new CommandCounter().attach(dynamo.documentClient);
+
+    counter.reset();
+    await trials.transition(short.id, ['In Progress'], 'Failed', { completed_at: '2026-01-03T00:01:00.000Z', trial_record: { result: [shortEntry] } });
+    expect(counter.take()).toMatchObject({ reads: 0, writes: 1, byCommand: { UpdateItemCommand: 1 } });
+    counter.reset();
+    await trials.transition(long.id, ['In Progress'], 'Failed', { completed_at: '2026-01-03T00:01:00.000Z', trial_record: { result: [longEntry] } });
+    expect(counter.take()).toMatchObject({ writes: 2, byCommand: { PutItemCommand: 1, UpdateItemCommand: 1 } });
+
+    expect((await trials.get(short.id))?.trial_record.result).toEqual([shortEntry]);
+    expect((await trials.get(long.id))?.trial_record.result).toEqual([longEntry]);
+    expect((await items(long.id)).map((item) => item['sk'])).toEqual(['RECORD#3#000000', 'TRIAL']);
+    // Lost race: nothing of the entry is written when the status has moved on.
+    await expect(trials.transition(short.id, ['In Progress'], 'Succeeded', { trial_record: { result: [{ ...shortEntry, logs: ['late'] }] } })).resolves.toBeUndefined();
+    expect((await trials.get(short.id))?.trial_record.result).toEqual([shortEntry]);
+  });
+
+  it('puts a short result in an item of its own when the trial item cannot take it (400 KB)', async () => {
+    // A trial item just under DynamoDB's 400 KB: the result would take it over.
+    const t = trial({ status: 'In Progress', executed_at: '2026-01-03T00:00:00.000Z', metadata: { note: 'm'.repeat(408_500) } });
+    await trials.create(t);
+    const entry = { step_name: 'result', step_parameters: {}, logs: ['[2026-01-03T00:01:00.000Z - INFO] Trial Succeeded.', 'y'.repeat(600)] };
+
+    await expect(trials.transition(t.id, ['In Progress'], 'Succeeded', { completed_at: '2026-01-03T00:01:00.000Z', trial_record: { result: [entry] } })).resolves.toMatchObject({ status: 'Succeeded' });
+
+    expect((await trials.get(t.id))?.trial_record.result).toEqual([entry]);
+    expect((await items(t.id)).map((item) => item['sk'])).toEqual(['RECORD#3#000000', 'TRIAL']);
   });
 
   it('keeps the experiment snapshot apart from the trial item, and the first one when a create is retried', async () => {

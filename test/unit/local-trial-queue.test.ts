@@ -176,4 +176,33 @@ describe('LocalTrialQueue', () => {
 
     expect(order).toEqual(['flaky', 'flaky', 'broken', 'broken', 'after']);
   });
+
+  it('says a run is a first delivery only for a trial just queued or found Scheduled at start-up, and only for its first run', async () => {
+    const trials = new MemoryTrialStore();
+    const scheduled = makeTrial('exp', { status: 'Scheduled', created_at: '2024-01-01T00:00:00.000Z' });
+    const running = makeTrial('exp', { status: 'In Progress', created_at: '2024-01-01T00:00:01.000Z' });
+    for (const trial of [scheduled, running]) await trials.create(trial);
+    const calls: [string, boolean | undefined][] = [];
+    let parkedOnce = false;
+    const runTrial: RunTrial = async (id, options) => {
+      calls.push([id, options?.firstDelivery]);
+      if (id === 'new' && !parkedOnce) {
+        parkedOnce = true;
+        return { outcome: 'parked', status: 'In Progress', resumeAt: Date.now() };
+      }
+      return { outcome: 'ran', status: 'Succeeded' };
+    };
+    const queue = new LocalTrialQueue({ trials, runTrial, logger: silent });
+    await queue.start();
+    await queue.enqueue('new');
+    await queue.drain();
+
+    expect(calls).toEqual([
+      [scheduled.id, true],
+      [running.id, undefined],
+      ['new', true],
+      // Its next slice: the trial runs now, so the claim comes first.
+      ['new', undefined],
+    ]);
+  });
 });

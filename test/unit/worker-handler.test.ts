@@ -81,8 +81,23 @@ describe('worker handler', () => {
     await expect(handler(event(trialBody('t1'), trialBody('t2')), context(300_000))).resolves.toEqual({ batchItemFailures: [] });
 
     expect(runTrial.calls).toEqual([
-      { id: 't1', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-1' } },
-      { id: 't2', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-2' } },
+      { id: 't1', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-1', firstDelivery: true } },
+      { id: 't2', options: { deadline: 1_240_000, receipt: 'AQEB-receipt-2', firstDelivery: true } },
+    ]);
+  });
+
+  it('tells the executor a message is on its first delivery only when SQS received it once, and never for a recovery', async () => {
+    const runTrial = fakeRunTrial();
+    const handler = makeWorkerHandler({ runTrial, logger: recordingLogger(), now: () => 1_000_000, safetyMarginMs: 60_000 });
+    const batch = event(trialBody('first'), trialBody('again'), JSON.stringify({ trial_id: 'recovered', recovery: true }));
+    (batch.Records[1] as SQSRecord).attributes.ApproximateReceiveCount = '2';
+
+    await handler(batch, context(300_000));
+
+    expect(runTrial.calls.map((c) => [c.id, c.options?.firstDelivery, c.options?.recovery])).toEqual([
+      ['first', true, undefined],
+      ['again', undefined, undefined],
+      ['recovered', undefined, true],
     ]);
   });
 

@@ -11,6 +11,14 @@ const TYPE = 'TRIAL';
 const UNFINISHED = 'UNFINISHED';
 const SNAPSHOT = 'SNAPSHOT';
 const RECORD = 'RECORD#';
+/**
+ * A short `result` entry is written in the trial item, by the same conditional write as
+ * the final status: one write instead of two, and the entry lands only with the status.
+ * Longer ones keep an item of their own: inside the trial item they would be copied into
+ * every index that projects it, and could bring the item near DynamoDB's 400 KB.
+ */
+const RESULT = 'result_entry';
+export const INLINE_RESULT_MAX_BYTES = 1024;
 const partition = (id: string) => `TRIAL#${id}`;
 const key = (id: string) => ({ pk: partition(id), sk: TYPE });
 /** `RECORD#<list number>#<index>`: the entries of a trial sort in record order under its partition. */
@@ -23,7 +31,7 @@ const BATCH_GET_MAX = 100;
 function toState(item: Record<string, unknown>): TrialState {
   const trial: Record<string, unknown> = {};
   // `trial_record` on the item itself is the layout of trials written before entries had items of their own.
-  for (const [name, value] of Object.entries(item)) if (!STORAGE_ATTRIBUTES.has(name) && name !== 'trial_record') trial[name] = value;
+  for (const [name, value] of Object.entries(item)) if (!STORAGE_ATTRIBUTES.has(name) && name !== 'trial_record' && name !== RESULT) trial[name] = value;
   return trial as unknown as TrialState;
 }
 
@@ -42,12 +50,25 @@ function assemble(items: Record<string, unknown>[]): Trial | undefined {
     const { pk: _pk, sk: _sk, phase: _phase, index: _index, ...entry } = item;
     record[phase][index] = entry as unknown as TrialRecordEntry;
   }
+  // Written with the final status, so it is the result of the transition that took place (an entry item a losing writer left does not count).
+  const result = main[RESULT] as TrialRecordEntry | undefined;
+  if (result) record.result[0] = result;
   for (const phase of RECORD_PHASES) record[phase] = record[phase].filter((entry) => entry !== undefined);
   const trial: Trial = { ...toState(main), trial_record: record };
   const snapshot = items.find((item) => item['sk'] === SNAPSHOT);
   if (snapshot) trial.experiment_snapshot = snapshot['snapshot'] as ExperimentSnapshot;
   return trial;
 }
+
+/** The `result` entry to write in the trial item: `entries` holds it alone, and it is short. */
+function inlineResult(entries: Partial<TrialRecord> | undefined): TrialRecordEntry | undefined {
+  const result = entries?.result;
+  if (!result || result.length !== 1 || RECORD_PHASES.some((phase) => phase !== 'result' && (entries[phase]?.length ?? 0) > 0)) return undefined;
+  const entry = result[0] as TrialRecordEntry;
+  return Buffer.byteLength(JSON.stringify(entry)) <= INLINE_RESULT_MAX_BYTES ? entry : undefined;
+}
+
+const hasEntries = (entries: Partial<TrialRecord> | undefined): boolean => RECORD_PHASES.some((phase) => (entries?.[phase]?.length ?? 0) > 0);
 
 async function mapLimited<T, R>(items: T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
@@ -137,16 +158,30 @@ export class DynamoTrialStore implements TrialStore {
     const live = from.filter((status) => !isFinal(status));
     if (live.length === 0) return undefined;
     const { trial_record: entries, ...fields } = changes;
-    if (entries) {
+    const inline = inlineResult(entries);
+    if (inline) {
+      try {
+        return await this.update(id, live, to, fields, inline);
+      } catch (error) {
+        // The trial item cannot take the entry (it would pass 400 KB): the entry goes in an item of its own.
+        if (!isValidationException(error)) throw error;
+      }
+    }
+    if (hasEntries(entries)) {
       // Entries only of a trial that can still take them: a late writer never adds to a finished record.
       const current = await this.getState(id);
       if (!current || !live.includes(current.status)) return undefined;
       await this.putEntries(id, entries);
     }
+    return this.update(id, live, to, fields);
+  }
+
+  /** The conditional status change itself, with the `result` entry when it fits in the trial item. */
+  private async update(id: string, live: readonly TrialStatus[], to: TrialStatus, fields: Omit<TrialChanges, 'trial_record'>, result?: TrialRecordEntry): Promise<TrialState | undefined> {
     const names: Record<string, string> = { '#status': 'status' };
     const values: Record<string, unknown> = { ':to': to };
     const sets = ['#status = :to'];
-    for (const [field, value] of Object.entries(fields)) {
+    for (const [field, value] of Object.entries({ ...fields, ...(result && { [RESULT]: result }) })) {
       if (value === undefined) continue;
       names[`#${field}`] = field;
       values[`:${field}`] = value;

@@ -29,7 +29,8 @@ const PAGE_SIZE = 100;
 
 
 /** A trial to run, or a schedule firing to turn into one first (as the FIFO queue carries both). */
-type Job = { kind: 'trial'; trialId: string; recovery?: boolean } | { kind: 'firing'; firing: ScheduleFiring; handled: () => void };
+/** `fresh`: queued when it was created (or found `Scheduled` at start-up), so its first run is the message's first delivery. */
+type Job = { kind: 'trial'; trialId: string; recovery?: boolean; fresh?: boolean } | { kind: 'firing'; firing: ScheduleFiring; handled: () => void };
 
 /**
  * Local mode's stand-in for the FIFO queue and its consumer: trials and schedule
@@ -90,7 +91,7 @@ export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
 
   /** Queues a trial; it runs after every trial queued before it. */
   async enqueue(trialId: string): Promise<void> {
-    this.add(trialId);
+    this.add(trialId, false, true);
     this.kick();
   }
 
@@ -112,19 +113,19 @@ export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
    */
   async start(): Promise<number> {
     if (this.started) return 0;
-    const unfinished: { id: string; recovery: boolean }[] = [];
+    const unfinished: { id: string; recovery: boolean; fresh: boolean }[] = [];
     let nextToken: string | undefined;
     do {
       const page = await this.deps.trials.listUnfinished({ limit: PAGE_SIZE, nextToken });
       // A trial the watchdog took over goes on as its recovery.
-      unfinished.push(...page.items.map((trial) => ({ id: trial.id, recovery: trial.runtime?.orphaned !== undefined })));
+      unfinished.push(...page.items.map((trial) => ({ id: trial.id, recovery: trial.runtime?.orphaned !== undefined, fresh: trial.status === 'Scheduled' })));
       nextToken = page.nextToken;
     } while (nextToken);
     // Anything enqueued before or during the listing is newer than what the store held.
     const queued = this.pending.splice(0);
     queued.forEach((job) => job.kind === 'trial' && this.known.delete(job.trialId));
-    unfinished.forEach((trial) => this.add(trial.id, trial.recovery));
-    queued.forEach((job) => (job.kind === 'trial' ? this.add(job.trialId, job.recovery === true) : this.pending.push(job)));
+    unfinished.forEach((trial) => this.add(trial.id, trial.recovery, trial.fresh));
+    queued.forEach((job) => (job.kind === 'trial' ? this.add(job.trialId, job.recovery === true, job.fresh === true) : this.pending.push(job)));
     this.started = true;
     this.stopping = false;
     this.yieldController = new AbortController();
@@ -160,10 +161,10 @@ export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
     return this.pending.length;
   }
 
-  private add(trialId: string, recovery = false): void {
+  private add(trialId: string, recovery = false, fresh = false): void {
     if (this.known.has(trialId)) return;
     this.known.add(trialId);
-    this.pending.push({ kind: 'trial', trialId, ...(recovery && { recovery }) });
+    this.pending.push({ kind: 'trial', trialId, ...(recovery && { recovery }), ...(fresh && !recovery && { fresh }) });
   }
 
   /** Starts the single loop unless it already runs: there is never more than one. */
@@ -185,7 +186,7 @@ export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
         continue;
       }
       try {
-        await this.runWithRetries(job.trialId, job.recovery === true);
+        await this.runWithRetries(job.trialId, job.recovery === true, job.fresh === true);
       } finally {
         this.known.delete(job.trialId);
       }
@@ -212,18 +213,22 @@ export class LocalTrialQueue implements TrialQueue, RecoveryQueue, QueueProbe {
     if (trialId === undefined || this.known.has(trialId)) return;
     this.known.add(trialId);
     try {
-      await this.runWithRetries(trialId);
+      await this.runWithRetries(trialId, false, true);
     } finally {
       this.known.delete(trialId);
     }
   }
 
   /** Runs a trial slice after slice, waiting between them as the queue would; parks it on shutdown. */
-  private async runWithRetries(trialId: string, recovery = false): Promise<void> {
+  private async runWithRetries(trialId: string, recovery = false, fresh = false): Promise<void> {
+    // Only the first run is a first delivery: after a park or a failure the trial may be running.
+    let firstDelivery = fresh;
     for (let attempt = 1; ; ) {
       try {
         const deadline = this.budgetMs === undefined ? undefined : this.now() + this.budgetMs;
-        const result = await this.deps.runTrial(trialId, { ...(deadline !== undefined && { deadline }), yieldSignal: this.yieldController.signal, ...(recovery && { recovery }) });
+        const options = { ...(deadline !== undefined && { deadline }), yieldSignal: this.yieldController.signal, ...(recovery && { recovery }), ...(firstDelivery && { firstDelivery }) };
+        firstDelivery = false;
+        const result = await this.deps.runTrial(trialId, options);
         attempt = 1;
         if (result.outcome !== 'parked') {
           this.logger.info('Trial handled', { trialId, outcome: result.outcome, status: result.status });

@@ -70,6 +70,13 @@ export function makeTrialUseCases(deps: TrialDeps) {
   }
   const view = async (trial: Trial): Promise<Trial> => (await views([trial]))[0] as Trial;
 
+  /** A trial's parameters with those its steps use as credentials hidden, for a trial that ends. */
+  async function sealedParameters(trial: Trial): Promise<JsonObject> {
+    const source = trial.experiment_snapshot ?? (await experiments.get(trial.experiment, { includeDeleted: true }));
+    const steps = source ? [...source.pre_steps, ...source.steps, ...source.post_steps] : [];
+    return hideParameters(trial.parameters, secretParameterNames(steps, trial.parameters));
+  }
+
   return {
     /**
      * 1. The experiment must exist and be live, and no halt or freeze window
@@ -178,7 +185,9 @@ export function makeTrialUseCases(deps: TrialDeps) {
       const at = clock.now().toISOString();
       const record = emptyTrialRecord();
       record.result.push({ step_name: 'result', step_parameters: {}, logs: [`[${at} - ERROR] Trial Stopped: a stop was requested before the trial started; no step was run.`] });
-      const ended = await trials.transition(id, ['Scheduled'], 'Stopped', { completed_at: at, trial_record: record });
+      const queued = await trials.get(id);
+      // The record kept forever holds no credential, as for a trial the worker ends.
+      const ended = queued?.status === 'Scheduled' ? await trials.transition(id, ['Scheduled'], 'Stopped', { completed_at: at, trial_record: record, parameters: await sealedParameters(queued) }) : undefined;
       const stopping = ended ? undefined : await trials.transition(id, ['In Progress'], 'Stop Initiated');
       if (stopping?.runtime?.slice === 'parked') {
         try {

@@ -113,6 +113,14 @@ describe('/trial/{trial_id}', () => {
     expect((await api.call('PUT', '/trial/3f1c1f0e-8a9a-4a4e-9d59-9b7bb0f4c7a1/stop')).status).toBe(404);
   });
 
+  it('PUT /stop of a Scheduled trial keeps no credential parameter in the stored trial, as every other end of a trial does', async () => {
+    const steps = [{ step: 'call', do: 'cm.http_request', where: { url: '{{ base_url }}/x', authentication: { type: 'basic', username: 'svc', password: '{{ pass }}' } } }];
+    const secretive = String(((await api.call('POST', '/experiment', experimentBody({ name: 'uses a password', steps }))).body as Body)['id']);
+    const id = String(((await api.call('POST', '/trial', { experiment: secretive, parameters: { pass: 'pw-Secret-1234', api_token: 'tok-Secret-5678', region: 'eu' } })).body as Body)['id']);
+    expect((await api.call('PUT', `/trial/${id}/stop`)).body).toMatchObject({ id, status: 'Stopped' });
+    expect((await api.trials.get(id))?.parameters).toEqual({ pass: '***', api_token: '***', region: 'eu' });
+  });
+
   it('PUT /stop moves an In Progress trial to Stop Initiated and is idempotent', async () => {
     const id = String(((await api.call('POST', '/trial', { experiment: experimentId })).body as Body)['id']);
     await api.trials.transition(id, ['Scheduled'], 'In Progress', { executed_at: new Date().toISOString() });

@@ -39,11 +39,15 @@ export const API_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule'
  */
 export const WORKER_SCHEDULE_ACTIONS: readonly ScheduleAction[] = ['CreateSchedule', 'DeleteSchedule'];
 
-/** The DynamoDB actions each function's code sends (functions/adapters/dynamodb), and no other. */
-export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] as const;
+/**
+ * The DynamoDB actions each function's code sends (functions/adapters/dynamodb), and no other.
+ * The API batch-reads the unfinished trials a halt stops (the unfinished-trials index is keys only).
+ */
+export const API_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'] as const;
 /**
  * The worker reads and updates trials, experiments and schedules, creates the trials schedules fire,
- * and queries the table's safety partition (halts, freezes); it never deletes, nor queries an index.
+ * queries the table's safety partition (halts, freezes) and, for a schedule whose overlap is `skip`,
+ * its newest trial on the schedule index; it never deletes.
  */
 export const WORKER_TABLE_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'] as const;
 
@@ -103,7 +107,7 @@ export class KallistiStack extends Stack {
       // No reserved concurrency: the queue's single message group already hands out one
       // message at a time, and reserving any would fail in accounts at the default quota.
     });
-    grantTable(worker.role, table, WORKER_TABLE_ACTIONS, false);
+    grantTable(worker.role, table, WORKER_TABLE_ACTIONS, true);
     worker.addEnvironment('KALLISTI_TABLE', table.tableName);
     // The event source grants receiving, deleting and changing visibility on the queue; the worker never sends.
     worker.function.addEventSource(new SqsEventSource(trials.queue, { batchSize: 1, reportBatchItemFailures: true }));
@@ -211,6 +215,10 @@ export class KallistiStack extends Stack {
     acknowledgeNag(api.role, {
       id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
       reason: "The API Queries the table's own indexes (gsi1-gsi4); DynamoDB names each index ARN under the table ARN.",
+    });
+    acknowledgeNag(worker.role, {
+      id: wildcardResourceFinding(this, `${table.tableArn}/index/*`),
+      reason: "The worker Queries the table's schedule index (a schedule's newest trial, for overlap skip); DynamoDB names each index ARN under the table ARN.",
     });
   }
 }

@@ -20,10 +20,11 @@ export interface WatchdogProps extends Pick<KallistiFunctionProps, 'logLevel' | 
 /**
  * The DynamoDB actions the watchdog's code sends (functions/use-cases/watchdog.ts through
  * the trial store), and no other: the unfinished-trials index and a trial's partition are
- * queried, the trial items batch-read, a never-started trial ended (its result entry put,
- * its status updated) and a started one marked taken over. Never a scan or a delete.
+ * queried, the trial items batch-read, a never-started trial ended (its status read again
+ * before its result entry is put, then updated) and a started one marked taken over.
+ * Never a scan or a delete.
  */
-export const WATCHDOG_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+export const WATCHDOG_TABLE_ACTIONS = ['dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 /** Whether any message is left (GetQueueAttributes), and the recovery deliveries it sends. */
 export const WATCHDOG_QUEUE_ACTIONS = ['sqs:GetQueueAttributes', 'sqs:SendMessage'] as const;
 

@@ -50,6 +50,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       'kallisti-dev/ApiFunction/Role: AwsSolutions-IAM5[Resource::*]',
       `kallisti-dev/ApiFunction/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
       'kallisti-dev/ApiFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/kallisti-dev/*]',
+      `kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::<${table}.Arn>/index/*]`,
       'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/kallisti-dev/*]',
       'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:kallisti/dev/*]',
       'kallisti-dev/WorkerFunction/Role: AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/kallisti/dev/*]',

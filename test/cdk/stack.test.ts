@@ -329,19 +329,20 @@ describe('KallistiStack', () => {
       }
     });
 
-    it('grants each function the DynamoDB actions its code sends, on the table (and its indexes for the API, which queries them)', () => {
+    it('grants each function the DynamoDB actions its code sends, on the table and its indexes (both query them)', () => {
       const { table, apiRole, workerRole } = ids(defaults);
       const dynamoOf = (role: string) => roleStatements(defaults.template, role).filter((st) => actions(st).some((a) => a.startsWith('dynamodb:')));
       const api = dynamoOf(apiRole);
       expect(api).toHaveLength(1);
-      expect(actions(api[0] as StatementJson).sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(actions(api[0] as StatementJson).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
       expect(resourceList(api[0] as StatementJson)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/*']] }]);
       const worker = dynamoOf(workerRole);
       expect(worker).toHaveLength(1);
       expect(actions(worker[0] as StatementJson).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
-      expect(resourceList(worker[0] as StatementJson)).toEqual([getAtt(table)]);
+      expect(resourceList(worker[0] as StatementJson)).toEqual([getAtt(table), { 'Fn::Join': ['', [getAtt(table), '/index/*']] }]);
+      expect(actions(worker[0] as StatementJson)).not.toContain('dynamodb:BatchGetItem');
       const granted = [...api, ...worker].flatMap(actions);
-      for (const unused of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable']) expect(granted).not.toContain(unused);
+      for (const unused of ['dynamodb:Scan', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable']) expect(granted).not.toContain(unused);
     });
 
     const schedulesArn = (stage: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:schedule/kallisti-${stage}/*`]] });
@@ -579,6 +580,6 @@ const BOTH = [
   'sqs:GetQueueUrl',
 ];
 const EXPECTED_ACTIONS = {
-  api: [...BOTH, 'dynamodb:DeleteItem', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe', 'sns:Unsubscribe', 'sqs:SendMessage'].sort(),
+  api: [...BOTH, 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'sns:ListSubscriptionsByTopic', 'sns:Subscribe', 'sns:Unsubscribe', 'sqs:SendMessage'].sort(),
   worker: [...BOTH, 'secretsmanager:GetSecretValue', 'sqs:DeleteMessage', 'sqs:ReceiveMessage'].sort(),
 };

@@ -35,7 +35,7 @@ describe('watchdog', () => {
     });
   });
 
-  it('may query, batch-read, put and update the table and its indexes, read the queue attributes and send to it, and nothing more', () => {
+  it('may query, batch-read, get, put and update the table and its indexes, read the queue attributes and send to it, and nothing more', () => {
     const [roleId] = resource(defaults.template, 'AWS::IAM::Role', 'WatchdogFunctionRole');
     const [table] = resource(defaults.template, 'AWS::DynamoDB::Table', 'DataTable');
     const [queue] = resource(defaults.template, 'AWS::SQS::Queue', 'TrialsQueue');

@@ -1,20 +1,10 @@
 import { jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
-import type { AppLogger } from '../../functions/logging.js';
+import { isFinished, trialOf, until, type TrialBody } from '../support/http-trials.js';
+import { type Body, callJson, firingOf, type LocalHarness, localServerPerTest, waitFor } from '../support/local-server.js';
 
 jest.setTimeout(30_000);
-
-type Body = Record<string, unknown>;
-interface TrialView {
-  id: string;
-  status: string;
-  completed_at: string | null;
-  trial_record: Record<string, { step_name: string; logs: string[] }[]>;
-}
-
-const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /** The system under test, on loopback: healthy until told otherwise; counts clean-up calls. */
 class Target {
@@ -37,42 +27,21 @@ class Target {
   }
 }
 
-let server: LocalServer;
+const servers = localServerPerTest();
+let local: LocalHarness;
 let target: Target;
 
 beforeEach(async () => {
   target = new Target();
   await target.start();
-  server = await startLocalServer({ port: 0, logger: quiet });
+  local = await servers.start();
 });
-afterEach(async () => {
-  await server.close();
-  await target.stop();
-});
+afterEach(() => target.stop());
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }> {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Body) : {} };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-const trial = async (id: string): Promise<TrialView> => (await call('GET', `/trial/${id}`)).body as unknown as TrialView;
-const finished = (id: string) =>
-  waitFor(async () => {
-    const t = await trial(id);
-    return ['Succeeded', 'Failed', 'Aborted', 'Stopped', 'Invalid'].includes(t.status) ? t : undefined;
-  });
-const resultOf = (t: TrialView): string => t.trial_record['result']?.[0]?.logs.join('\n') ?? '';
+const call = (method: string, path: string, body?: unknown) => callJson(local, method, path, body);
+const trial = (id: string): Promise<TrialBody> => trialOf(local.server.url, id);
+const finished = (id: string) => until(local.server.url, id, isFinished, 20_000);
+const resultOf = (t: TrialBody): string => t.trial_record.result?.[0]?.logs.join('\n') ?? '';
 
 function healthGuard(when: string[], extra: Body = {}): Body {
   return { step: 'Target healthy', do: 'cm.http_probe', where: { url: '{{ target }}/health' }, when, interval_seconds: 1, ...extra };
@@ -110,7 +79,7 @@ describe('guards in local mode', () => {
     const result = resultOf(stopped);
     expect(result).toContain('Trial Stopped: guard 1 ("Target healthy", cm.http_probe, checked every 1 s) tripped during the trial after 1 consecutive failed check(s) (tolerance 1); the post steps ran.');
     expect(result).toMatch(/Guard "Target healthy" check 1 of 1 at .* failed: .*503/);
-    expect(server.safetyMetrics.count('GuardTripped', { phase: 'during' })).toBe(1);
+    expect(local.server.safetyMetrics.count('GuardTripped', { phase: 'during' })).toBe(1);
   });
 
   it('aborts before anything is touched when a before guard fails (no step, no post step)', async () => {
@@ -151,7 +120,7 @@ describe('guards in local mode', () => {
     const created = await call('POST', `/experiment/${id}/schedule`, { recurrence_pattern: '0 3 * * *', guards: [healthGuard(['before'], { step: 'Nightly gate' })] });
     expect(created.body['guards']).toEqual([expect.objectContaining({ step: 'Nightly gate' })]);
     const scheduleId = String(created.body['id']);
-    await server.deliver({ kind: 'schedule-firing', schedule_id: scheduleId, experiment_id: id, schedule_arn: `local:${scheduleId}`, scheduled_time: '2024-05-01T03:00:00.000Z', generation: Number(created.body['generation']) });
+    await local.server.deliver(firingOf(created.body, '2024-05-01T03:00:00.000Z'));
     const trialId = await waitFor(async () => ((await call('GET', `/experiment/${id}/schedule/${scheduleId}`)).body['trials'] as { id: string }[])[0]?.id);
     const aborted = await finished(trialId);
     expect(aborted.status).toBe('Aborted');

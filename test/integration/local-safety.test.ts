@@ -1,17 +1,10 @@
+import { jest } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
-import type { AppLogger } from '../../functions/logging.js';
-import type { ScheduleFiring } from '../../functions/ports.js';
+import { isFinished, trialOf, until } from '../support/http-trials.js';
+import { callJson, firingOf, type LocalHarness, localServerPerTest, waitFor } from '../support/local-server.js';
 
-type Body = Record<string, unknown>;
-interface TrialView {
-  id: string;
-  status: string;
-  trial_record: Record<string, { step_name: string; logs: string[] }[]>;
-}
-
-const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+jest.setTimeout(30_000);
 
 /** A loopback service the experiments probe and clean up after; counts every request by path. */
 class Target {
@@ -33,44 +26,20 @@ class Target {
   }
 }
 
-import { jest } from '@jest/globals';
-
-jest.setTimeout(30_000);
-
-let server: LocalServer;
+const servers = localServerPerTest();
+let local: LocalHarness;
 let target: Target;
 
 beforeEach(async () => {
   target = new Target();
   await target.start();
-  server = await startLocalServer({ port: 0, logger: quiet });
+  local = await servers.start();
 });
-afterEach(async () => {
-  await server.close();
-  await target.stop();
-});
+afterEach(() => target.stop());
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: Body }> {
-  const res = await fetch(`${server.url}${path}`, { method, headers: { 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as Body) : {} };
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const trial = async (id: string): Promise<TrialView> => (await call('GET', `/trial/${id}`)).body as unknown as TrialView;
-const finished = (id: string) => waitFor(async () => {
-  const t = await trial(id);
-  return ['Succeeded', 'Failed', 'Aborted', 'Stopped', 'Invalid'].includes(t.status) ? t : undefined;
-});
+const call = (method: string, path: string, body?: unknown) => callJson(local, method, path, body);
+const trial = (id: string) => trialOf(local.server.url, id);
+const finished = (id: string) => until(local.server.url, id, isFinished, 20_000);
 
 async function experiment(team: string, waitSeconds: number): Promise<string> {
   const res = await call('POST', '/experiment', {
@@ -96,7 +65,7 @@ describe('halts in local mode', () => {
     expect(stopped.status).toBe('Stopped');
     expect(target.hits.get('/cleanup/payments')).toBe(1);
     expect(stopped.trial_record['post_steps']?.[0]?.logs.at(-1)).toContain('Completed.');
-    const result = stopped.trial_record['result']?.[0]?.logs.join('\n') ?? '';
+    const result = stopped.trial_record.result?.[0]?.logs.join('\n') ?? '';
     expect(result).toContain('a stop was requested');
     expect(result).toContain(`The stop was requested by halt ${haltId} ("INC-42 payments degraded", engaged by anonymous`);
 
@@ -107,25 +76,24 @@ describe('halts in local mode', () => {
     const search = await experiment('search', 0.1);
     const other = String((await call('POST', '/trial', { experiment: search })).body['id']);
     expect((await finished(other)).status).toBe('Succeeded');
-    expect(server.safetyMetrics.snapshot()).toMatchObject({ HaltEngaged: 1, TrialStoppedByHalt: 1, 'TrialRefused{kind=halt,source=api}': 1 });
+    expect(local.server.safetyMetrics.snapshot()).toMatchObject({ HaltEngaged: 1, TrialStoppedByHalt: 1, 'TrialRefused{kind=halt,source=api}': 1 });
   });
 
   it('skips a schedule firing while halted, records it, and runs the next firing once the halt is lifted', async () => {
     const payments = await experiment('payments', 0.1);
     const created = (await call('POST', `/experiment/${payments}/schedule`, { recurrence_pattern: '0 3 * * *', recurrence_count: 5 })).body;
     const schedule = String(created['id']);
-    const generation = Number(created['generation']);
-    const firing = (time: string): ScheduleFiring => ({ kind: 'schedule-firing', schedule_id: schedule, experiment_id: payments, schedule_arn: `local:${schedule}`, scheduled_time: time, generation });
+    const firing = (time: string) => firingOf(created, time);
     const haltId = String((await call('PUT', '/safety/halt', { reason: 'freeze the lot' })).body['id']);
 
-    await server.deliver(firing('2024-05-01T03:00:00.000Z'));
+    await local.server.deliver(firing('2024-05-01T03:00:00.000Z'));
     // Delivered again (a retry): still skipped, counted once.
-    await server.deliver(firing('2024-05-01T03:00:00.000Z'));
+    await local.server.deliver(firing('2024-05-01T03:00:00.000Z'));
     const view = (await call('GET', `/experiment/${payments}/schedule/${schedule}`)).body;
     expect(view['trials']).toEqual([]);
     expect(view['recurrence_left']).toBe(4);
-    expect(server.safetyMetrics.count('FiringSkipped', { outcome: 'skipped_halted' })).toBe(1);
-    const claim = await server.dynamo.documentClient.send(
+    expect(local.server.safetyMetrics.count('FiringSkipped', { outcome: 'skipped_halted' })).toBe(1);
+    const claim = await local.server.dynamo.documentClient.send(
       new (await import('@aws-sdk/lib-dynamodb')).GetCommand({ TableName: 'kallisti', Key: { pk: `EXPERIMENT#${payments}`, sk: `FIRING#${schedule}#2024-05-01T03:00:00.000Z` } }),
     );
     expect(claim.Item).toMatchObject({ outcome: 'skipped_halted', rule_id: haltId, reason: expect.stringContaining(`halt ${haltId}`) });
@@ -133,10 +101,10 @@ describe('halts in local mode', () => {
 
     expect((await call('DELETE', `/safety/halt/${haltId}`)).status).toBe(200);
     // The skipped firing stays skipped even if delivered once more after the lift.
-    await server.deliver(firing('2024-05-01T03:00:00.000Z'));
+    await local.server.deliver(firing('2024-05-01T03:00:00.000Z'));
     expect((await call('GET', `/experiment/${payments}/schedule/${schedule}`)).body['trials']).toEqual([]);
 
-    await server.deliver(firing('2024-05-02T03:00:00.000Z'));
+    await local.server.deliver(firing('2024-05-02T03:00:00.000Z'));
     const ran = await waitFor(async () => {
       const trials = (await call('GET', `/experiment/${payments}/schedule/${schedule}`)).body['trials'] as { id: string }[];
       return trials.length === 1 ? trials[0] : undefined;

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { post, until } from '../support/http-trials.js';
 
 const TSX_CLI = path.resolve('node_modules/tsx/dist/cli.mjs');
 const MAIN = path.resolve('functions/local/main.ts');
@@ -62,23 +63,23 @@ async function start(port = 0): Promise<Running> {
   return { child, url, output: () => output, exited, waitFor };
 }
 
-async function post(url: string, body: unknown): Promise<{ id: string }> {
-  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  expect(response.status).toBe(201);
-  return (await response.json()) as { id: string };
-}
-
-async function trialOf(base: string, id: string): Promise<{ status: string; invocations: number; trial_record: { steps: { logs: string[] }[]; post_steps: { logs: string[] }[] } }> {
-  return (await (await fetch(`${base}/trial/${id}`)).json()) as never;
-}
-
-async function until(base: string, id: string, done: (trial: Awaited<ReturnType<typeof trialOf>>) => boolean, timeoutMs: number) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const trial = await trialOf(base, id);
-    if (done(trial)) return trial;
-    if (Date.now() > end) throw new Error(`trial ${id} still ${trial.status}`);
-    await new Promise((r) => setTimeout(r, 100));
+/**
+ * An `npm start` process running a trial whose HTTP step calls a target that never answers,
+ * so the step holds the worker past its boundary; the target is closed after `test`.
+ */
+async function withHangingTrial(test: (running: Running) => Promise<void>): Promise<void> {
+  const hanging: Server = createServer(() => undefined);
+  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  try {
+    const running = await start();
+    const target = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
+    const experiment = await post(`${running.url}/experiment`, { name: 'hangs', steps: [{ step: 'call', do: 'cm.http_probe', where: { url: target, timeout: 60 } }] });
+    const trial = await post(`${running.url}/trial`, { experiment: experiment.id });
+    await until(running.url, trial.id, (t) => t.status === 'In Progress', 10_000);
+    await test(running);
+  } finally {
+    hanging.closeAllConnections();
+    hanging.close();
   }
 }
 
@@ -113,38 +114,19 @@ describe('local shutdown (a real npm start process)', () => {
   }, 90_000);
 
   it('exits within 5 s of one SIGTERM even when a step cannot stop, saying the trial will be recovered', async () => {
-    const hanging: Server = createServer(() => undefined);
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    try {
-      const running = await start();
-      const target = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
-      const experiment = await post(`${running.url}/experiment`, { name: 'hangs', steps: [{ step: 'call', do: 'cm.http_probe', where: { url: target, timeout: 60 } }] });
-      const trial = await post(`${running.url}/trial`, { experiment: experiment.id });
-      await until(running.url, trial.id, (t) => t.status === 'In Progress', 10_000);
+    await withHangingTrial(async (running) => {
       const asked = Date.now();
       running.child.kill('SIGTERM');
       const { code, at } = await running.exited;
       expect(at - asked).toBeLessThan(6000);
       expect(code).toBe(1);
       expect(running.output()).toMatch(/did not end in time: exiting; the trial is recovered as interrupted/);
-    } finally {
-      hanging.closeAllConnections();
-      hanging.close();
-    }
+    });
   }, 60_000);
 
   it('exits at once on a second Ctrl-C while a step cannot stop, and says the trial will be recovered', async () => {
-    // An HTTP target that never answers: the step holds the worker past its boundary.
-    const hanging: Server = createServer(() => undefined);
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    try {
-      const running = await start();
-      const target = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
-      const experiment = await post(`${running.url}/experiment`, { name: 'hangs', steps: [{ step: 'call', do: 'cm.http_probe', where: { url: target, timeout: 60 } }] });
-      const trial = await post(`${running.url}/trial`, { experiment: experiment.id });
-      await until(running.url, trial.id, (t) => t.status === 'In Progress', 10_000);
+    await withHangingTrial(async (running) => {
       await new Promise((r) => setTimeout(r, 300));
-
       running.child.kill('SIGINT');
       await running.waitFor(/SIGINT received/);
       // The API still answers while the worker finishes its step.
@@ -155,9 +137,6 @@ describe('local shutdown (a real npm start process)', () => {
       expect(at - asked).toBeLessThan(2000);
       expect(code).not.toBe(0);
       expect(running.output()).toMatch(/exiting now.*recovered as interrupted/s);
-    } finally {
-      hanging.closeAllConnections();
-      hanging.close();
-    }
+    });
   }, 60_000);
 });

@@ -1,55 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
-import type { AppLogger } from '../../functions/logging.js';
+import { post, until } from '../support/http-trials.js';
+import { localServerPerTest } from '../support/local-server.js';
 
-const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-let dataDir: string;
-let server: LocalServer | undefined;
-
-interface TrialBody {
-  id: string;
-  status: string;
-  invocations: number;
-  executed_at: string | null;
-  completed_at: string | null;
-  trial_record: { steps: { logs: string[] }[]; post_steps: { logs: string[] }[] };
-}
-
-beforeEach(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'kallisti-slices-'));
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-  await rm(dataDir, { recursive: true, force: true });
-});
-
-async function post(url: string, body: unknown): Promise<{ id: string }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  expect(res.status).toBe(201);
-  return (await res.json()) as { id: string };
-}
-
-async function trialOf(base: string, id: string): Promise<TrialBody> {
-  return (await (await fetch(`${base}/trial/${id}`)).json()) as TrialBody;
-}
-
-async function until(base: string, id: string, done: (t: TrialBody) => boolean, timeoutMs: number): Promise<TrialBody> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const trial = await trialOf(base, id);
-    if (done(trial)) return trial;
-    if (Date.now() > end) throw new Error(`trial ${id} still ${trial.status}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const servers = localServerPerTest();
 
 describe('local worker with KALLISTI_WORKER_BUDGET_SECONDS', () => {
   it('runs a trial with a 20 s wait and HTTP steps in slices of 5 s, and the next trial after it', async () => {
-    server = await startLocalServer({ port: 0, dataDir, logger: quiet, workerBudgetSeconds: 5 });
-    const base = server.url;
+    const base = (await servers.start({ workerBudgetSeconds: 5 })).server.url;
     // An HTTP step's call must fit in a slice: its timeout (plus a second) within the 5 s budget.
     const probe = { step: 'probe', do: 'cm.http_probe', where: { url: `${base}/health`, timeout: 2 } };
     const experiment = await post(`${base}/experiment`, { name: 'sliced', steps: [probe, { step: 'pause', do: 'cm.wait', where: { time_in_seconds: 20 } }, probe], post_steps: [probe] });
@@ -70,8 +26,7 @@ describe('local worker with KALLISTI_WORKER_BUDGET_SECONDS', () => {
   }, 120_000);
 
   it('stops a trial in the middle of its wait within 3 s, running its post steps', async () => {
-    server = await startLocalServer({ port: 0, dataDir, logger: quiet, workerBudgetSeconds: 5 });
-    const base = server.url;
+    const base = (await servers.start({ workerBudgetSeconds: 5 })).server.url;
     const experiment = await post(`${base}/experiment`, {
       name: 'stoppable',
       steps: [{ step: 'pause', do: 'cm.wait', where: { time_in_seconds: 20 } }],

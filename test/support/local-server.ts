@@ -81,6 +81,12 @@ export async function startLocal(options: Partial<LocalServerOptions> = {}): Pro
   };
 }
 
+/** A JSON call answered with an object (or nothing): its status and parsed body, {} when empty. */
+export async function callJson(local: LocalHarness, method: string, url: string, body?: unknown): Promise<{ status: number; body: Body }> {
+  const res = await local.call(method, url, body);
+  return { status: res.status, body: (res.body ?? {}) as Body };
+}
+
 /** Creates an experiment of one `cm.wait` step of `seconds`; returns its id. */
 export async function waitExperiment(local: LocalHarness, seconds: number): Promise<string> {
   const res = await local.call('POST', '/experiment', { name: `wait ${seconds}`, steps: [{ step: 'hold', do: 'cm.wait', where: { time_in_seconds: seconds } }] });
@@ -113,6 +119,17 @@ export async function firingsOf(local: LocalHarness, experimentId: string, sched
 /** The real clock's setTimeout, kept before a fake one replaces it: I/O needs real time to complete. */
 const realSetTimeout = globalThis.setTimeout;
 const realSleep = (ms: number) => new Promise((resolve) => realSetTimeout(resolve, ms));
+
+/** Polls `probe` until it gives a value, at most `timeoutMs` of real time (for tests on the real clock). */
+export async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await realSleep(25);
+  }
+}
 
 /** Fakes timers and Date from `now`; they also advance with real time, so real I/O keeps working. */
 export function useFakeClock(now: number): void {

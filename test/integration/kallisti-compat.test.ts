@@ -8,6 +8,7 @@
 import { jest } from '@jest/globals';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
+import { waitFor } from '../support/local-server.js';
 
 jest.setTimeout(60_000);
 
@@ -20,16 +21,6 @@ interface Answer {
   headers: Headers;
   body: unknown;
   text: string;
-}
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe.each([

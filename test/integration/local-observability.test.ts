@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Clock } from '../../functions/ports.js';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import { createTerminalLogger } from '../../functions/local/terminal-logger.js';
+import { waitFor } from '../support/local-server.js';
 
 /** Real-speed clock shifted so that the next minute boundary is `leadMs` away: a `* * * * *` schedule fires soon. */
 class ShiftedClock implements Clock {
@@ -32,16 +33,6 @@ afterEach(async () => {
   server = undefined;
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function call<T = Record<string, unknown>>(method: string, url: string, body?: unknown): Promise<T> {
   const res = await fetch(url, { method, headers: { 'Content-Type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });

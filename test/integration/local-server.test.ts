@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalServer, type LocalServer } from '../../functions/local/server.js';
 import type { AppLogger } from '../../functions/logging.js';
+import { waitFor } from '../support/local-server.js';
 
 const quiet: AppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 let dataDir: string;
@@ -16,16 +17,6 @@ afterEach(async () => {
   server = undefined;
   await rm(dataDir, { recursive: true, force: true });
 });
-
-async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('local mode server', () => {
   it('serves the API over HTTP, runs a trial to Succeeded, and keeps data across a restart', async () => {
@@ -47,7 +38,7 @@ describe('local mode server', () => {
     const finished = await waitFor(async () => {
       const t = (await (await fetch(`${url}/trial/${trial.id}`)).json()) as { status: string };
       return t.status === 'Succeeded' ? t : undefined;
-    });
+    }, 10_000);
     expect(finished.status).toBe('Succeeded');
 
     await server.close();
@@ -72,7 +63,7 @@ describe('local mode server', () => {
     const done = await waitFor(async () => {
       const t = (await (await fetch(`${url}/trial/${trial.id}`)).json()) as { status: string };
       return t.status === 'Succeeded' ? t : undefined;
-    });
+    }, 10_000);
     expect(done.status).toBe('Succeeded');
   });
 

@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isFinished, trialOf, until, type TrialBody } from '../support/http-trials.js';
+import { startLoopback, type Loopback } from '../support/loopback.js';
 import { type Body, callJson, firingOf, type LocalHarness, localServerPerTest, waitFor } from '../support/local-server.js';
 
 jest.setTimeout(30_000);
@@ -10,20 +9,19 @@ jest.setTimeout(30_000);
 class Target {
   healthy = true;
   cleanups = 0;
-  private server!: Server;
-  url = '';
+  private loopback!: Loopback;
+  get url(): string {
+    return this.loopback.url;
+  }
   async start(): Promise<void> {
-    this.server = createServer((request, response) => {
+    this.loopback = await startLoopback((request, response) => {
       if (request.url === '/cleanup') this.cleanups += 1;
       const ok = request.url !== '/health' || this.healthy;
       response.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: ok ? 'UP' : 'DOWN' }));
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
   stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.loopback.stop();
   }
 }
 

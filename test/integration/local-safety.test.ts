@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isFinished, trialOf, until } from '../support/http-trials.js';
+import { startLoopback, type Loopback } from '../support/loopback.js';
 import { callJson, firingOf, type LocalHarness, localServerPerTest, waitFor } from '../support/local-server.js';
 
 jest.setTimeout(30_000);
@@ -9,20 +8,19 @@ jest.setTimeout(30_000);
 /** A loopback service the experiments probe and clean up after; counts every request by path. */
 class Target {
   readonly hits = new Map<string, number>();
-  private server!: Server;
-  url = '';
+  private loopback!: Loopback;
+  get url(): string {
+    return this.loopback.url;
+  }
   async start(): Promise<void> {
-    this.server = createServer((request, response) => {
+    this.loopback = await startLoopback((request, response) => {
       const path = request.url ?? '/';
       this.hits.set(path, (this.hits.get(path) ?? 0) + 1);
       response.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
     });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
   stop(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.loopback.stop();
   }
 }
 

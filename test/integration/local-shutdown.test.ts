@@ -1,10 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { post, until } from '../support/http-trials.js';
+import { startLoopback } from '../support/loopback.js';
 
 const TSX_CLI = path.resolve('node_modules/tsx/dist/cli.mjs');
 const MAIN = path.resolve('functions/local/main.ts');
@@ -68,18 +67,16 @@ async function start(port = 0): Promise<Running> {
  * so the step holds the worker past its boundary; the target is closed after `test`.
  */
 async function withHangingTrial(test: (running: Running) => Promise<void>): Promise<void> {
-  const hanging: Server = createServer(() => undefined);
-  await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+  const hanging = await startLoopback(() => undefined);
   try {
     const running = await start();
-    const target = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/`;
+    const target = `${hanging.url}/`;
     const experiment = await post(`${running.url}/experiment`, { name: 'hangs', steps: [{ step: 'call', do: 'cm.http_probe', where: { url: target, timeout: 60 } }] });
     const trial = await post(`${running.url}/trial`, { experiment: experiment.id });
     await until(running.url, trial.id, (t) => t.status === 'In Progress', 10_000);
     await test(running);
   } finally {
-    hanging.closeAllConnections();
-    hanging.close();
+    await hanging.stop();
   }
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 
@@ -131,6 +131,11 @@ export function isDependency(source: string): boolean {
   return /(^|[\\/])node_modules[\\/]/.test(source);
 }
 
+/** Code esbuild made up itself (`<define:NAME>` for a build-time constant, `<runtime>`): nothing to map it to. */
+export function isGenerated(source: string): boolean {
+  return /^<[^>]+>$/.test(source);
+}
+
 /** Rewrites every source map a build wrote so that it maps only the project's own code. */
 export function ownCodeSourceMapsPlugin(): Plugin {
   return {
@@ -143,8 +148,16 @@ export function ownCodeSourceMapsPlugin(): Plugin {
         for (const file of Object.keys(result.metafile?.outputs ?? {})) {
           if (!file.endsWith('.map')) continue;
           const full = path.resolve(root, file);
-          const map = JSON.parse(readFileSync(full, 'utf8')) as SourceMapV3;
-          writeFileSync(full, JSON.stringify(keepSources(map, (source) => !isDependency(source))));
+          const map = keepSources(JSON.parse(readFileSync(full, 'utf8')) as SourceMapV3, (source) => !isDependency(source) && !isGenerated(source));
+          if (map.sources.length > 0) {
+            writeFileSync(full, JSON.stringify(map));
+            continue;
+          }
+          // A file of dependencies only: its map would map nothing, yet Node would still read it
+          // and measure every line of the file at load. No map, and no reference to one.
+          rmSync(full);
+          const code = full.slice(0, -'.map'.length);
+          writeFileSync(code, readFileSync(code, 'utf8').replace(/\n\/\/# sourceMappingURL=[^\n]*\n?$/, '\n'));
         }
       });
     },

@@ -5,7 +5,7 @@
  * function uses. Each variant runs in at least 15 fresh processes, interleaved.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,7 +129,7 @@ export async function runLambda(context: SuiteContext): Promise<SuiteResult> {
         path: join(outdir, HANDLER_FILE),
         bytes: loaded.reduce((n, code) => n + code.byteLength, 0),
         gzipBytes: loaded.reduce((n, code) => n + gzipSync(code).byteLength, 0),
-        mapBytes: Object.keys(metafile.outputs).filter((file) => file.endsWith('.map')).reduce((n, file) => n + statSync(join(PROJECT_ROOT, file)).size, 0),
+        mapBytes: Object.keys(metafile.outputs).filter((file) => file.endsWith('.map') && existsSync(join(PROJECT_ROOT, file))).reduce((n, file) => n + statSync(join(PROJECT_ROOT, file)).size, 0),
         totalBytes: all.reduce((n, file) => n + statSync(join(PROJECT_ROOT, file)).size, 0),
         files: all.length,
       };

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { buildOptions, PROJECT_ROOT } from '../../lib/bundling.js';
-import { isDependency, keepSources, type SourceMapV3 } from '../../lib/own-code-source-maps.js';
+import { isDependency, isGenerated, keepSources, type SourceMapV3 } from '../../lib/own-code-source-maps.js';
 
 let dir: string;
 let original: SourceMapV3;
@@ -47,7 +47,7 @@ describe('source maps of our own code only', () => {
         const was = before.findEntry(line, column) as { originalSource?: string };
         const now = after.findEntry(line, column) as { originalSource?: string };
         if (!was.originalSource) expect(now.originalSource).toBeUndefined();
-        else if (isDependency(was.originalSource)) {
+        else if (isDependency(was.originalSource) || isGenerated(was.originalSource)) {
           expect(now.originalSource).toBeUndefined();
           theirs += 1;
         } else {
@@ -74,4 +74,32 @@ describe('source maps of our own code only', () => {
     // Columns 0 (ours, named), 4 (theirs), 5 (theirs, named), 6 (ours).
     expect(keepSources(map, (s) => !isDependency(s))).toEqual({ version: 3, sources: ['../src/a.ts'], names: ['ours'], mappings: 'AAAAA,I,EAAA' });
   });
+});
+
+describe('files of dependencies only', () => {
+  it('get no source map and no reference to one, so Node neither reads a map nor measures their lines at load', async () => {
+    const chunked = mkdtempSync(path.join(tmpdir(), 'kallisti-maps-chunks-'));
+    try {
+      // The cron parser in a chunk of its own (loaded with `await import()`), our code in the entry.
+      const entry = path.join(chunked, 'entry.ts');
+      const { createRequire } = await import('node:module');
+      const cronParser = createRequire(path.join(PROJECT_ROOT, 'package.json')).resolve('cron-parser');
+      writeFileSync(entry, `export async function parse(pattern: string): Promise<unknown> {\n  return (await import(${JSON.stringify(cronParser)})).CronExpressionParser.parse(pattern);\n}\n`);
+      const outdir = path.join(chunked, 'out');
+      await build(buildOptions(entry, outdir));
+      const { readdirSync } = await import('node:fs');
+      const chunks = readdirSync(path.join(outdir, 'chunks'));
+      const dependencyChunks = chunks.filter((file) => file.endsWith('.mjs'));
+      expect(dependencyChunks.length).toBeGreaterThan(0);
+      for (const file of dependencyChunks) {
+        expect(chunks).not.toContain(`${file}.map`);
+        expect(readFileSync(path.join(outdir, 'chunks', file), 'utf8')).not.toMatch(/sourceMappingURL/);
+      }
+      // Our code keeps its map.
+      expect(readFileSync(path.join(outdir, 'index.mjs'), 'utf8')).toMatch(/\n\/\/# sourceMappingURL=index\.mjs\.map\n?$/);
+      expect((JSON.parse(readFileSync(path.join(outdir, 'index.mjs.map'), 'utf8')) as SourceMapV3).sources).toEqual([expect.stringMatching(/entry\.ts$/)]);
+    } finally {
+      rmSync(chunked, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

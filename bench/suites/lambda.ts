@@ -13,6 +13,7 @@ import { gzipSync } from 'node:zlib';
 import { bundleEntry, entryPath, filesLoadedAtStart, HANDLER_FILE, LAMBDA_ENTRIES, PROJECT_ROOT, type LambdaName } from '../../lib/bundling.js';
 import { kib, medP95, times, verdict, type Row } from '../lib/report.js';
 import { ratios, round, rounded, summarize, type Summary } from '../lib/stats.js';
+import { countColdInit } from './lambda-instructions.js';
 import type { SuiteContext, SuiteResult } from './suite.js';
 
 const ONE_MB = 1024 * 1024;
@@ -21,6 +22,8 @@ const FLOOR_ENTRIES: Record<Extract<LambdaName, 'api' | 'worker'>, string> = {
   api: fileURLToPath(new URL('../floor/api-floor.ts', import.meta.url)),
   worker: fileURLToPath(new URL('../floor/worker-floor.ts', import.meta.url)),
 };
+/** The API's floor plus the libraries required at start (Powertools Logger and Metrics, middy's router): instructions only. */
+const REQUIRED_FLOOR_ENTRY = fileURLToPath(new URL('../floor/api-required-floor.ts', import.meta.url));
 
 /** Dummy configuration: every variable the entries require, pointing nowhere; no AWS call is made. */
 const LAMBDA_ENV: Record<string, string> = {
@@ -118,9 +121,10 @@ export async function runLambda(context: SuiteContext): Promise<SuiteResult> {
       ['worker', 'worker', undefined],
       ['api floor', 'api', FLOOR_ENTRIES.api],
       ['worker floor', 'worker', FLOOR_ENTRIES.worker],
+      ['api required floor', 'api', REQUIRED_FLOOR_ENTRY],
     ];
     for (const [name, fn, floorEntry] of targets) {
-      const outdir = join(dir, name.replace(' ', '-'));
+      const outdir = join(dir, name.replaceAll(' ', '-'));
       const metafile = await bundleEntry(floorEntry ?? entryPath(fn), outdir);
       // What a cold start loads: the handler file and the chunks it imports statically (the rest loads on demand).
       const loaded = filesLoadedAtStart(metafile, outdir).map((file) => readFileSync(join(PROJECT_ROOT, file)));
@@ -216,6 +220,15 @@ export async function runLambda(context: SuiteContext): Promise<SuiteResult> {
         result: 'info',
       });
     }
+    const instructions = await countColdInit(
+      runner,
+      dir,
+      ['api', 'api floor', 'api required floor', 'worker', 'worker floor'].map((name) => ({ name, kind: name.startsWith('api') ? 'api' : 'worker', bundle: (bundles[name] as { path: string }).path })),
+      { PATH: process.env['PATH'] ?? '', ...LAMBDA_ENV },
+      context.progress,
+    );
+    rows.push(...instructions.rows);
+    data['instructions'] = instructions.data;
     return { rows, data };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -260,6 +260,8 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
       mainStepsEndOfLife: mainStepsEndOfLife(trial.created_at, postStepsReserveMs(registry, experiment, params)),
       afterMainSteps,
       mustStop,
+      // A running step's state (the FIS experiment it started) is saved as the park saves it, the slice left running.
+      saveCheckpoint: async (saved) => (await trials.updateRuntime(trial.id, { checkpoint: saved }, { recovery: options.recovery === true })) !== undefined,
     });
     let end;
     guards?.watch();

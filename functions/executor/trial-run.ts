@@ -51,6 +51,12 @@ export interface SliceLimits {
   afterMainSteps?: AfterMainSteps;
   /** Asked before each main step after the first of the slice: true when the trial must stop (a halt now applies to it). */
   mustStop?: () => Promise<boolean>;
+  /**
+   * Writes `checkpoint` to the store while the slice runs (as a park does, under the same
+   * conditions, the slice left running); false when the write was refused. What a step
+   * saves through `context.saveState` goes this way, for a recovery to find.
+   */
+  saveCheckpoint?: (checkpoint: TrialCheckpoint) => Promise<boolean>;
 }
 
 const MAIN_PHASES = ['pre_steps', 'steps'] as const;
@@ -294,6 +300,22 @@ export class TrialRun {
         startWrite = this.writeEntry(phase, index, structuredClone(entry)).catch((error: unknown) => logger.warn('Could not save the start of a step', { trialId: this.trialId, error: messageOf(error) }));
       }, this.deps.startMarkerDelayMs);
     }
+    const saveState = async (state: JsonObject): Promise<void> => {
+      try {
+        if (JSON.stringify(state).length > MAX_SUSPENSION_STATE_CHARS) throw new Error(`the state is larger than ${MAX_SUSPENSION_STATE_CHARS} characters`);
+        // A recovery undoes only a step whose entry says it started and did not end: that entry goes first.
+        if (startTimer !== undefined && startWrite === undefined) {
+          clearTimeout(startTimer);
+          startWrite = this.writeEntry(phase, index, structuredClone(entry)).catch((error: unknown) => logger.warn('Could not save the start of a step', { trialId: this.trialId, error: messageOf(error) }));
+        }
+        await startWrite;
+        const saved = await this.limits.saveCheckpoint?.({ ...structuredClone(this.checkpoint), phase, index, step_state: state });
+        if (saved === false) throw new Error('the store refused the write (the trial is no longer this slice\'s to run)');
+      } catch (error) {
+        // The step goes on (its own stop and timeout still apply); only a worker dying before its next suspend would leave its state unknown.
+        logger.warn('Could not save the state of a running step; it goes on', { trialId: this.trialId, phase, index, error: messageOf(error) });
+      }
+    };
     const finish = async (outcome: StepOutcome, line: string): Promise<StepOutcome> => {
       clearTimeout(startTimer);
       await startWrite;
@@ -341,6 +363,7 @@ export class TrialRun {
           sliceDeadline: this.limits.deadline === undefined ? undefined : this.limits.deadline - MODULE_DEADLINE_MARGIN_MS,
           yieldSignal: this.limits.yieldSignal,
           resumed,
+          ...(this.limits.saveCheckpoint && { saveState }),
         }),
       );
       if (output instanceof StepSuspension) return await this.suspend(phase, index, entry, output, startTimer, () => startWrite);

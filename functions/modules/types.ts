@@ -33,6 +33,16 @@ export interface StepContext {
   yieldSignal?: AbortSignal;
   /** Resumable steps: the `state` the step handed back when it last suspended; undefined on its first call. */
   resumed?: JsonObject;
+  /**
+   * Resumable steps that leave something running: saves `state` in the trial's checkpoint
+   * now, as a `suspend` would, so that a worker dying before the step's next suspend leaves
+   * what its `cleanup` needs (the FIS experiment id) to the recovery. Call it once, right
+   * after starting what must be undone: it costs a store write (two when the step's start
+   * is not saved yet). It never rejects: a save that fails (the store, a state over
+   * MAX_SUSPENSION_STATE_CHARS) is logged and the step goes on, only without that cover.
+   * Set by the executor only.
+   */
+  saveState?(state: JsonObject): Promise<void>;
 }
 
 /**
@@ -117,7 +127,7 @@ export interface StepModule {
    * trial is being stopped (a stop request, a halt, a tripped guard) before the step
    * could go on, or because the trial is being recovered (its worker died in the step,
    * or the watchdog took it over) and so ends without it. Gets the `state` of the
-   * step's last `suspend`. It logs what it did
+   * step's last `suspend`, or the one it saved since through `context.saveState`. It logs what it did
    * through `context.log` and never throws for what it could not undo; the executor
    * waits for it (at most CLEANUP_TIMEOUT_MS, then `context.signal` fires).
    *

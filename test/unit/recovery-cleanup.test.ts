@@ -1,4 +1,5 @@
 import { FisClient, GetExperimentCommand, StartExperimentCommand, StopExperimentCommand, type ExperimentStatus } from '@aws-sdk/client-fis';
+import { CancelCommandCommand, ListCommandsCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ExperimentDefinition, Step } from '../../functions/domain/experiment.js';
 import type { Trial, TrialRecordEntry } from '../../functions/domain/trial.js';
@@ -14,6 +15,7 @@ import { FakeClock, makeExperiment, makeTrial, MemoryExperimentStore, MemoryTria
 // @aws-sdk/client-fis pins an older @smithy/types than the other clients (see aws/fis.test.ts).
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const fis: any = mockClient(FisClient as never);
+const ssm = mockClient(SSMClient);
 const fisExperiment = (status: ExperimentStatus) => ({ experiment: { id: 'EXP1', experimentTemplateId: 'EXT1', state: { status } } });
 const silent: ExecutorLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 const LINE = /^\[[^\]]+ - (INFO|ERROR)\] /;
@@ -60,6 +62,8 @@ function testModules(world: { events: string[]; cleanups: Cleanup[]; cleanupFail
         const call = Number(context.resumed?.['calls'] ?? 0) + 1;
         const label = `${handle} call ${call}`;
         world.events.push(label);
+        // `where.early`: what it leaves running is started in its first call, and its state saved at once.
+        if (where['early'] === true && call === 1) await context.saveState?.({ handle, calls: 0 });
         if (world.dieIn === label) {
           // Its start is saved meanwhile (startMarkerDelayMs 0), as a long call's is.
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -79,7 +83,7 @@ function testModules(world: { events: string[]; cleanups: Cleanup[]; cleanupFail
   ];
 }
 
-async function setup(definition: Partial<ExperimentDefinition> & Pick<ExperimentDefinition, 'steps'>, parameters: JsonObject = {}) {
+async function setup(definition: Partial<ExperimentDefinition> & Pick<ExperimentDefinition, 'steps'>, parameters: JsonObject = {}, startMarkerDelayMs = 0) {
   const clock = new FakeClock();
   const store = new MemoryTrialStore();
   const experiments = new MemoryExperimentStore();
@@ -89,7 +93,7 @@ async function setup(definition: Partial<ExperimentDefinition> & Pick<Experiment
   const trial = makeTrial(stored.id, { parameters });
   await store.create(trial);
   const registry = new ModuleRegistry([...DEFAULT_MODULES, ...testModules(world)]);
-  const workerOn = (trials: TrialStore) => makeRunTrial({ trials, experiments, registry, clock, logger: silent, stopPollMs: 20, startMarkerDelayMs: 0 });
+  const workerOn = (trials: TrialStore) => makeRunTrial({ trials, experiments, registry, clock, logger: silent, stopPollMs: 20, startMarkerDelayMs });
   const runTrial = workerOn(store);
   const slice = (options: { recovery?: boolean } = {}) => runTrial(trial.id, { deadline: clock.now().getTime() + SLICE_MS, ...options });
   /** A slice whose worker dies at `world.kill()`: what it had written stays, nothing after. */
@@ -161,6 +165,20 @@ describe('recovering a trial whose worker died in a long step undoes what the st
     expect(f.world.cleanups).toEqual([]);
     expect(messages(f.stored().trial_record.steps[1]).at(-1)).toBe(INTERRUPTED);
   });
+
+  it('never undoes a step with the state it saved early once that step ended', async () => {
+    const f = await setup({ steps: [long('first', 'A', 1, { early: true }), long('second', 'B', 5)], post_steps: [undo] });
+    // `first` saves its state, then ends in the same call; the worker dies in `second` before it saved any.
+    f.world.dieIn = 'B call 1';
+    await f.dyingSlice();
+    expect(f.stored().runtime?.checkpoint).toMatchObject({ phase: 'steps', index: 0, step_state: { handle: 'A', calls: 0 } });
+
+    await expect(f.slice()).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+
+    expect(f.world.cleanups).toEqual([]);
+    expect(messages(f.stored().trial_record.steps[0]).at(-1)).toBe('Completed.');
+    expect(messages(f.stored().trial_record.steps[1]).at(-1)).toBe(INTERRUPTED);
+  });
 });
 
 describe('aws.fis.start_experiment: a worker dies mid-experiment', () => {
@@ -228,5 +246,74 @@ describe('aws.fis.start_experiment: a worker dies mid-experiment', () => {
 
     expect(inputsOf(fis, StopExperimentCommand)).toEqual([{ id: 'EXP1' }]);
     expect(messages(f.stored().trial_record.steps[0]).at(-1)).toBe('Stopped FIS experiment EXP1.');
+  });
+});
+
+describe('a worker that dies in the call that started what the step waits for, before the step ever suspended', () => {
+  const fisStep: Step = { step: 'az outage', do: 'aws.fis.start_experiment', where: { region: 'us-east-1', experiment_template_id: 'EXT1' } };
+  const ssmStep: Step = { step: 'cpu stress', do: 'aws.ssm.send_command', where: { region: 'us-east-1', document_name: 'AWS-RunShellScript', instance_ids: ['i-1'] } };
+
+  beforeEach(() => {
+    fis.reset();
+    ssm.reset();
+    resetAws();
+  });
+
+  it('stops the FIS experiment it started: its id was saved as soon as StartExperiment answered', async () => {
+    const f = await setup({ steps: [fisStep], post_steps: [undo] });
+    fis.on(StartExperimentCommand).resolves({ experiment: { id: 'EXP-EARLY', experimentTemplateId: 'EXT1', state: { status: 'initiating' } } });
+    // The first poll of the first call: the worker dies before the step could suspend.
+    fis.on(GetExperimentCommand).callsFake(() => {
+      f.world.kill?.();
+      throw new KilledError('killed while polling');
+    });
+    fis.on(StopExperimentCommand).resolves(fisExperiment('stopping'));
+
+    await f.dyingSlice();
+    expect(inputsOf(fis, GetExperimentCommand)).toEqual([{ id: 'EXP-EARLY' }]);
+    expect(f.stored().runtime).toMatchObject({ slice: 'running', checkpoint: { phase: 'steps', index: 0, step_state: { experiment_id: 'EXP-EARLY', status: 'initiating' } } });
+    expect(inputsOf(fis, StopExperimentCommand)).toEqual([]);
+
+    // The message comes back: the slice that never ended is recovered, and the experiment stopped.
+    await expect(f.slice()).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+
+    expect(inputsOf(fis, StartExperimentCommand)).toEqual([{ experimentTemplateId: 'EXT1' }]);
+    expect(inputsOf(fis, StopExperimentCommand)).toEqual([{ id: 'EXP-EARLY' }]);
+    expect(messages(f.stored().trial_record.steps[0])).toEqual(['Starting aws.fis.start_experiment step "az outage".', 'Started FIS experiment EXP-EARLY from template EXT1.', INTERRUPTED, 'Stopped FIS experiment EXP-EARLY.']);
+    expect(f.world.events).toEqual(['undo']);
+    expect(messages(f.stored().trial_record.result[0])).toEqual(['Trial Failed: the run was interrupted at step 1 ("az outage") when its worker stopped; main steps are not run again.']);
+  });
+
+  it('saves the step\'s start before its state: a recovery undoes only a step whose entry says it started', async () => {
+    // The start marker would be written only after a minute: the early save writes it first.
+    const f = await setup({ steps: [long('inject', 'H1', 10, { early: true })], post_steps: [undo] }, {}, 60_000);
+    f.world.dieIn = 'H1 call 1';
+    await f.dyingSlice();
+
+    await expect(f.slice()).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+
+    expect(f.world.cleanups).toEqual([{ where: { handle: 'H1', calls: 10, early: true }, state: { handle: 'H1', calls: 0 } }]);
+    expect(messages(f.stored().trial_record.steps[0])).toEqual(['Starting test.long step "inject".', INTERRUPTED, 'Undid H1 after 0 call(s).']);
+  });
+
+  it('cancels the SSM command it sent: its id was saved as soon as SendCommand answered', async () => {
+    const f = await setup({ steps: [ssmStep], post_steps: [undo] });
+    ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-early', DocumentName: 'AWS-RunShellScript', Status: 'Pending' } });
+    ssm.on(ListCommandsCommand).callsFake(() => {
+      f.world.kill?.();
+      throw new KilledError('killed while polling');
+    });
+    ssm.on(CancelCommandCommand).resolves({});
+
+    await f.dyingSlice();
+    expect(inputsOf(ssm, ListCommandsCommand)).toEqual([{ CommandId: 'cmd-early' }]);
+    expect(inputsOf(ssm, CancelCommandCommand)).toEqual([]);
+
+    await expect(f.slice()).resolves.toEqual({ outcome: 'ran', status: 'Failed' });
+
+    expect(inputsOf(ssm, SendCommandCommand)).toHaveLength(1);
+    expect(inputsOf(ssm, CancelCommandCommand)).toEqual([{ CommandId: 'cmd-early' }]);
+    expect(messages(f.stored().trial_record.steps[0]).slice(-2)).toEqual([INTERRUPTED, 'Cancelled SSM command cmd-early.']);
+    expect(f.world.events).toEqual(['undo']);
   });
 });

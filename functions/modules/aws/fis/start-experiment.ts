@@ -103,6 +103,8 @@ export const startExperiment = awsModule({
         ...(ResponseMetadata !== undefined && { response_metadata: ResponseMetadata as JsonObject }),
       };
       if (ENDED.has(waiting.status)) return finished(waiting, experiment);
+      // Saved before the first poll: a worker that dies while polling leaves the id for the recovery to stop the experiment.
+      await context.saveState?.({ ...waiting } as unknown as JsonObject);
     } else {
       const experiment = await readAndStopOnAbort(waiting);
       if (ENDED.has(experiment.state?.status ?? '')) return finished(waiting, experiment);

@@ -125,6 +125,8 @@ export const sendCommand = awsModule({
       status: sent.Command?.Status ?? 'Pending',
       ...(ResponseMetadata !== undefined && { response_metadata: ResponseMetadata as JsonObject }),
     };
+    // Saved before the first poll: a worker that dies while polling leaves the id for the recovery to cancel the command.
+    if (!ENDED.has(waiting.status)) await context.saveState?.({ ...waiting } as unknown as JsonObject);
     return waitForCommand(sdk, client, waiting, sent.Command as Command, where, target, context);
   },
 });

@@ -296,6 +296,29 @@ describe('a worker that dies in the call that started what the step waits for, b
     expect(messages(f.stored().trial_record.steps[0])).toEqual(['Starting test.long step "inject".', INTERRUPTED, 'Undid H1 after 0 call(s).']);
   });
 
+  it('goes on polling when the store fails to save the id: the step still ends as its experiment does', async () => {
+    const f = await setup({ steps: [fisStep], post_steps: [undo] });
+    const updateRuntime = f.store.updateRuntime.bind(f.store);
+    let refused = 0;
+    f.store.updateRuntime = async (id, runtime, options) => {
+      // Only the write of a running step's state fails (the park and the claims carry more).
+      if (Object.keys(runtime).join() === 'checkpoint') {
+        refused += 1;
+        throw new Error('ProvisionedThroughputExceededException');
+      }
+      return updateRuntime(id, runtime, options);
+    };
+    fis.on(StartExperimentCommand).resolves({ experiment: { id: 'EXP-EARLY', experimentTemplateId: 'EXT1', state: { status: 'initiating' } } });
+    fis.on(GetExperimentCommand).resolves({ experiment: { id: 'EXP-EARLY', experimentTemplateId: 'EXT1', state: { status: 'completed' } } });
+
+    await expect(f.slice()).resolves.toEqual({ outcome: 'ran', status: 'Succeeded' });
+
+    expect(refused).toBe(1);
+    expect(inputsOf(fis, StopExperimentCommand)).toEqual([]);
+    expect(messages(f.stored().trial_record.steps[0])).toEqual(expect.arrayContaining(['FIS experiment EXP-EARLY is completed.', 'Completed.']));
+    expect(f.world.events).toEqual(['undo']);
+  });
+
   it('cancels the SSM command it sent: its id was saved as soon as SendCommand answered', async () => {
     const f = await setup({ steps: [ssmStep], post_steps: [undo] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-early', DocumentName: 'AWS-RunShellScript', Status: 'Pending' } });

@@ -38,6 +38,7 @@ import { messageOf } from './record-format.js';
 import { planRecovery } from './recovery.js';
 import { cleanUpInterrupted } from './step-cleanup.js';
 import { initialCheckpoint, leaseUntil, mainStepsEndOfLife, postStepsReserveMs } from './slicing.js';
+import { makeTrialHalts } from './trial-halts.js';
 import { TrialLog } from './trial-log.js';
 import { TrialRun, type Verdict } from './trial-run.js';
 
@@ -135,48 +136,7 @@ export function makeRunTrial(deps: RunTrialDeps): RunTrial {
     }
   };
 
-  /** The stored experiment (id, metadata) the safety rules match on; a snapshot lacks them. */
-  async function storedExperiment(trial: TrialState): Promise<Experiment | undefined> {
-    return experiments.get(trial.experiment, { includeDeleted: true });
-  }
-
-  const asTrial = (state: TrialState): Trial => ({ ...state, trial_record: emptyTrialRecord() });
-
-  /** A stopped trial's record names the halt behind the stop, when one is in force (best effort: the stop stands either way). */
-  async function noteHalt(trial: TrialState, lines: string[]): Promise<void> {
-    if (!deps.safety) return;
-    try {
-      const note = await deps.safety.haltNote(asTrial(trial), await storedExperiment(trial));
-      if (note) lines.push(log.error(note));
-    } catch (error) {
-      logger.warn('Could not read the halts for a stopped trial', { trialId: trial.id, error: messageOf(error) });
-    }
-  }
-
-  /**
-   * A halt engaged while the trial runs stops it, as the halt's own sweep does (which may
-   * have missed it: it had not started yet, or the sweep's write failed). Asked when a
-   * parked trial comes back and between its main steps; a halt that applies moves it to
-   * `Stop Initiated`. Best effort: a failed read lets the trial go on to the next check.
-   */
-  async function stoppedByHalt(trial: TrialState, stored: { experiment?: Experiment | undefined; read?: boolean }): Promise<boolean> {
-    if (!deps.safety) return false;
-    try {
-      if (!stored.read) stored.experiment = await storedExperiment(trial);
-      stored.read = true;
-      const note = await deps.safety.haltNote(asTrial(trial), stored.experiment);
-      if (!note) return false;
-      const moved = await trials.transition(trial.id, ['In Progress'], 'Stop Initiated');
-      if (moved) {
-        deps.metrics?.increment('TrialStoppedByHalt', { source: 'worker' });
-        logger.warn('Trial stopped by a halt found by the worker', { trialId: trial.id, halt: note });
-      }
-      return true;
-    } catch (error) {
-      logger.warn('Could not check the halts for a running trial', { trialId: trial.id, error: messageOf(error) });
-      return false;
-    }
-  }
+  const { storedExperiment, asTrial, noteHalt, stoppedByHalt } = makeTrialHalts({ safety: deps.safety, experiments, trials, metrics: deps.metrics, logger, log });
 
   function guardsFor(trial: TrialState, experiment: ExperimentSnapshot | undefined): Guard[] {
     return [...(experiment?.guards ?? []), ...(trial.guards ?? [])];

@@ -16,6 +16,7 @@ import { maxRunMs, whereOf } from './slicing.js';
 import { captureOutputs, outputsTree, referencedOutputs } from './step-outputs.js';
 import { cleanUpSuspended } from './step-cleanup.js';
 import { StepGuard } from './step-guard.js';
+import { StartMarker, stepStateSaver } from './step-start.js';
 import { TrialLog } from './trial-log.js';
 
 export interface Verdict {
@@ -292,33 +293,15 @@ export class TrialRun {
     // A post step's start is saved before it runs: if its worker dies, it is never run
     // twice. A main step's start is saved only if it still runs after a moment (GET
     // /trial then shows a long step in progress, a quick one costs one write).
-    let startWrite: Promise<void> | undefined;
-    let startTimer: ReturnType<typeof setTimeout> | undefined;
+    const warn = (message: string) => (error: unknown) => logger.warn(message, { trialId: this.trialId, phase, index, error: messageOf(error) });
+    const startMarker = new StartMarker(() => this.writeEntry(phase, index, structuredClone(entry)), warn('Could not save the start of a step'));
     if (!main && !resumed) await this.writeEntry(phase, index, entry);
-    else if (!resumed) {
-      startTimer = setTimeout(() => {
-        startWrite = this.writeEntry(phase, index, structuredClone(entry)).catch((error: unknown) => logger.warn('Could not save the start of a step', { trialId: this.trialId, error: messageOf(error) }));
-      }, this.deps.startMarkerDelayMs);
-    }
-    const saveState = async (state: JsonObject): Promise<void> => {
-      try {
-        if (JSON.stringify(state).length > MAX_SUSPENSION_STATE_CHARS) throw new Error(`the state is larger than ${MAX_SUSPENSION_STATE_CHARS} characters`);
-        // A recovery undoes only a step whose entry says it started and did not end: that entry goes first.
-        if (startTimer !== undefined && startWrite === undefined) {
-          clearTimeout(startTimer);
-          startWrite = this.writeEntry(phase, index, structuredClone(entry)).catch((error: unknown) => logger.warn('Could not save the start of a step', { trialId: this.trialId, error: messageOf(error) }));
-        }
-        await startWrite;
-        const saved = await this.limits.saveCheckpoint?.({ ...structuredClone(this.checkpoint), phase, index, step_state: state });
-        if (saved === false) throw new Error('the store refused the write (the trial is no longer this slice\'s to run)');
-      } catch (error) {
-        // The step goes on (its own stop and timeout still apply); only a worker dying before its next suspend would leave its state unknown.
-        logger.warn('Could not save the state of a running step; it goes on', { trialId: this.trialId, phase, index, error: messageOf(error) });
-      }
-    };
+    else if (!resumed) startMarker.schedule(this.deps.startMarkerDelayMs);
+    const { saveCheckpoint } = this.limits;
+    // After a failed save the step goes on (its own stop and timeout still apply).
+    const saveState = saveCheckpoint && stepStateSaver(startMarker, (state) => saveCheckpoint({ ...structuredClone(this.checkpoint), phase, index, step_state: state }), warn('Could not save the state of a running step; it goes on'));
     const finish = async (outcome: StepOutcome, line: string): Promise<StepOutcome> => {
-      clearTimeout(startTimer);
-      await startWrite;
+      await startMarker.settle();
       entry.logs.push(line);
       await this.writeEntry(phase, index, entry);
       this.moveTo(phase, index + 1);
@@ -363,10 +346,10 @@ export class TrialRun {
           sliceDeadline: this.limits.deadline === undefined ? undefined : this.limits.deadline - MODULE_DEADLINE_MARGIN_MS,
           yieldSignal: this.limits.yieldSignal,
           resumed,
-          ...(this.limits.saveCheckpoint && { saveState }),
+          ...(saveState && { saveState }),
         }),
       );
-      if (output instanceof StepSuspension) return await this.suspend(phase, index, entry, output, startTimer, () => startWrite);
+      if (output instanceof StepSuspension) return await this.suspend(phase, index, entry, output, startMarker);
       this.keepOutput(step, output);
       entry.logs.push(this.log.info(`Result: ${summarize(output, secrets)}`));
       const expectations = evaluateExpectations(step.expect, output);
@@ -396,9 +379,8 @@ export class TrialRun {
   }
 
   /** Keeps a suspended step's state and entry in the checkpoint (and shows its progress in the record). */
-  private async suspend(phase: StepList, index: number, entry: TrialRecordEntry, suspension: StepSuspension, startTimer: ReturnType<typeof setTimeout> | undefined, startWrite: () => Promise<void> | undefined): Promise<StepOutcome> {
-    clearTimeout(startTimer);
-    await startWrite();
+  private async suspend(phase: StepList, index: number, entry: TrialRecordEntry, suspension: StepSuspension, startMarker: StartMarker): Promise<StepOutcome> {
+    await startMarker.settle();
     if (JSON.stringify(suspension.state).length > MAX_SUSPENSION_STATE_CHARS) {
       throw new Error(`Step ${phase}[${index}] suspended with a state larger than ${MAX_SUSPENSION_STATE_CHARS} characters`);
     }

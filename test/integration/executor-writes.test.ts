@@ -2,7 +2,6 @@ import type { Context, SQSRecord } from 'aws-lambda';
 import { DynamoExperimentStore } from '../../functions/adapters/dynamodb/experiment-store.js';
 import { DynamoTrialStore } from '../../functions/adapters/dynamodb/trial-store.js';
 import type { Step } from '../../functions/domain/experiment.js';
-import { emptyTrialRecord, type Trial } from '../../functions/domain/trial.js';
 import { makeRunTrial } from '../../functions/executor/run-trial.js';
 import { DEFAULT_MODULES, ModuleRegistry } from '../../functions/modules/registry.js';
 import type { StepModule } from '../../functions/modules/types.js';
@@ -10,7 +9,7 @@ import { systemClock } from '../../functions/wiring.js';
 import { makeWorkerHandler } from '../../functions/worker/handler.js';
 import { CommandCounter } from '../../bench/lib/command-counter.js';
 import { startTestDynamo } from '../support/dynamo.js';
-import { makeExperiment } from '../support/memory-stores.js';
+import { makeExperiment, makeTrial } from '../support/memory-stores.js';
 
 /**
  * What a short trial costs in DynamoDB writes, counted on the stores' own client (the
@@ -51,21 +50,7 @@ async function scheduledTrial(stepCount: number): Promise<string> {
   const steps: Step[] = Array.from({ length: stepCount }, (_, i) => ({ step: `step ${i + 1}`, do: 'test.noop', where: {} }));
   const experiment = makeExperiment({ steps });
   await experiments.create(experiment);
-  const trial: Trial = {
-    id: `30000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-    experiment: experiment.id,
-    parameters: {},
-    metadata: {},
-    ticket: {},
-    status: 'Scheduled',
-    trial_record: emptyTrialRecord(),
-    created_at: new Date().toISOString(),
-    executed_at: null,
-    completed_at: null,
-    initiated_by: 'alice',
-    initiated_from: 'api',
-    schedule_id: null,
-  };
+  const trial = makeTrial(experiment.id, { id: `30000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, created_at: new Date().toISOString(), initiated_by: 'alice' });
   await trials.create(trial);
   return trial.id;
 }
